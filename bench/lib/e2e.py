@@ -1,0 +1,501 @@
+#!/usr/bin/python3
+"""End-to-end benchmark driver for bench/run.sh (run it through run.sh).
+
+Runs ringwire (io_uring and epoll backends), nginx and h2o, each with one
+worker pinned to --server-cpu, and wrk pinned to --client-cpu, on loopback.
+For every repetition and workload the servers run back to back (A/B/C/D), so
+slow drift of the machine hits every server alike.
+
+Per run it records requests/s, p50/p99 latency, server CPU seconds per 1M
+requests (utime+stime of the server process from /proc/PID/stat, all threads
+included, before vs after), server VmRSS after the run, and the client's own
+CPU use (from wait4 rusage) to flag a saturated client.
+
+Writes OUT/raw.csv, OUT/idle.csv, OUT/machine.json; bench/report.py turns
+them into tables and a plot.
+"""
+import argparse
+import csv
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(BENCH_DIR)
+
+SERVERS = ["ringwire-uring", "ringwire-epoll", "nginx", "h2o"]
+WORKLOADS = ["plaintext", "pipeline", "close", "static4k", "static64k", "static1m", "idle"]
+
+PLAINTEXT_BODY = b"Hello, World!"
+STATIC_FILES = {"static4k": ("4k.bin", 4096), "static64k": ("64k.bin", 65536),
+                "static1m": ("1m.bin", 1 << 20)}
+PIPELINE_DEPTH = 16
+BASE_PORT = 18080            # server i listens on BASE_PORT + i
+IDLE_PORT_OFFSET = 100       # fresh instances for the idle test
+NOFILE = 20000               # RLIMIT_NOFILE for servers and clients
+MAX_CONNS = 11000            # nginx worker_connections / h2o max-connections
+READY_TIMEOUT_S = 10.0
+WRK_GRACE_S = 30             # wrk must finish within duration + this
+CLIENT_SATURATED = 0.90      # client CPU / wall above this = client-bound
+IDLE_SETTLE_S = 1.0          # let the server finish reacting before reading RSS
+IDLE_CONNECT_TIMEOUT_MS = 60000
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+RAW_FIELDS = ["timestamp", "rep", "workload", "server", "connections", "duration_s",
+              "requests", "rps", "p50_us", "p99_us", "avg_us", "transfer_mbps",
+              "socket_errors", "non_2xx", "server_cpu_s", "server_cpu_util",
+              "cpu_s_per_1m_req", "server_rss_kb", "client_cpu_s", "client_cpu_util",
+              "client_saturated", "resp_head_bytes", "server_version", "wrk_version",
+              "kernel", "cpu_model", "nproc"]
+IDLE_FIELDS = ["timestamp", "rep", "server", "requested", "connected", "responded",
+               "closed_by_server", "rss_before_kb", "rss_after_kb", "bytes_per_conn",
+               "server_version", "kernel", "cpu_model", "nproc"]
+
+
+def log(msg):
+    print("[bench] " + msg, file=sys.stderr, flush=True)
+
+
+# ---- /proc ----------------------------------------------------------------
+def proc_cpu_s(pid):
+    """utime+stime of the whole process (live and exited threads), seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    fields = s[s.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime/stime are fields 14/15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def machine_info():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release()}
+
+
+def tool_version(cmd):
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+        return r.stdout.decode(errors="replace").strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def pinned(cpu):
+    """preexec_fn: pin to one CPU and raise the fd limit to NOFILE (or hard)."""
+    def fn():
+        os.sched_setaffinity(0, {cpu})
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = NOFILE if hard == resource.RLIM_INFINITY else min(NOFILE, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return fn
+
+
+# ---- servers ---------------------------------------------------------------
+def render(template, dest, subst):
+    with open(template) as f:
+        text = f.read()
+    for k, v in subst.items():
+        text = text.replace("@%s@" % k, str(v))
+    if "@" in re.sub(r"#.*", "", text):
+        raise SystemExit("unfilled placeholder in " + dest)
+    with open(dest, "w") as f:
+        f.write(text)
+
+
+class Server:
+    def __init__(self, name, port, args, tmp, cpu):
+        self.name, self.port, self.args, self.tmp, self.cpu = name, port, args, tmp, cpu
+        self.proc = None
+        self.version = "unknown"
+        self.log_path = os.path.join(args.out, "server-%s-%d.log" % (name, port))
+        self.warmed = False
+
+    def command(self):
+        a = self.args
+        if self.name.startswith("ringwire-"):
+            backend = self.name.split("-", 1)[1]
+            return [a.binary, "--listen", "127.0.0.1:%d" % self.port, "--backend", backend,
+                    "--threads", "1", "--root", a.docroot]
+        conf_dir = os.path.join(self.tmp, "%s-%d" % (self.name, self.port))
+        os.makedirs(conf_dir, exist_ok=True)
+        os.chmod(conf_dir, 0o755)
+        subst = {"PORT": self.port, "ROOT": a.docroot, "TMP": conf_dir, "NOFILE": NOFILE,
+                 "MAXCONN": MAX_CONNS, "USER": "nobody"}
+        if self.name == "nginx":
+            conf = os.path.join(conf_dir, "nginx.conf")
+            render(os.path.join(BENCH_DIR, "nginx.conf.in"), conf, subst)
+            return [a.nginx, "-p", conf_dir, "-c", conf]
+        conf = os.path.join(conf_dir, "h2o.conf")
+        render(os.path.join(BENCH_DIR, "h2o.conf.in"), conf, subst)
+        return [a.h2o, "-c", conf]
+
+    def start(self):
+        cmd = self.command()
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, preexec_fn=pinned(self.cpu),
+                                     start_new_session=True)
+        logf.close()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s at start; see %s"
+                                   % (self.name, self.proc.returncode, self.log_path))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("%s did not listen on %d within %.0fs" % (self.name, self.port,
+                                                                     READY_TIMEOUT_S))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if not self.alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def expected_body(args, workload):
+    if workload in STATIC_FILES:
+        with open(os.path.join(args.docroot, STATIC_FILES[workload][0]), "rb") as f:
+            return f.read()
+    return PLAINTEXT_BODY
+
+
+def url_path(workload):
+    if workload in STATIC_FILES:
+        return "/" + STATIC_FILES[workload][0]
+    return "/plaintext"
+
+
+def check_response(server, args, workload):
+    """Same bytes from every server: status 200, identical body. Returns the
+    response head size so the table shows what else differs (headers)."""
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    c.request("GET", url_path(workload))
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    if r.status != 200 or body != expected_body(args, workload):
+        raise RuntimeError("%s: GET %s -> %d, %d body bytes (expected 200, %d bytes)"
+                           % (server.name, url_path(workload), r.status, len(body),
+                              len(expected_body(args, workload))))
+    head = "HTTP/1.1 200 OK\r\n" + "".join("%s: %s\r\n" % kv for kv in r.getheaders()) + "\r\n"
+    return len(head)
+
+
+# ---- wrk -------------------------------------------------------------------
+UNITS_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+
+
+def parse_time_us(tok):
+    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", tok)
+    return float(m.group(1)) * UNITS_US[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(out):
+    res = {"requests": 0, "rps": 0.0, "p50_us": float("nan"), "p99_us": float("nan"),
+           "avg_us": float("nan"), "transfer_mbps": 0.0, "socket_errors": 0, "non_2xx": 0}
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        res["requests"] = int(m.group(1))
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        res["rps"] = float(m.group(1))
+    m = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    if m:
+        res["p50_us"] = parse_time_us(m.group(1))
+    m = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    if m:
+        res["p99_us"] = parse_time_us(m.group(1))
+    m = re.search(r"^\s+Latency\s+(\S+)", out, re.M)
+    if m:
+        res["avg_us"] = parse_time_us(m.group(1))
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", out)
+    if m:
+        scale = {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024 ** 2 / 1e6, "GB": 1024 ** 3 / 1e6}
+        res["transfer_mbps"] = float(m.group(1)) * scale[m.group(2)]
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["socket_errors"] = sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        res["non_2xx"] = int(m.group(1))
+    return res
+
+
+def wrk_command(args, server, workload, duration):
+    url = "http://127.0.0.1:%d%s" % (server.port, url_path(workload))
+    cmd = [args.wrk, "-t1", "-c%d" % args.connections, "-d%ds" % duration, "--latency"]
+    if workload == "close":
+        cmd += ["-H", "Connection: close"]
+    if workload == "pipeline":
+        cmd += ["-s", os.path.join(BENCH_DIR, "pipeline.lua"), url, "--", str(PIPELINE_DEPTH)]
+    else:
+        cmd.append(url)
+    return cmd
+
+
+def run_wrk(args, cmd, duration):
+    """Runs wrk pinned to the client CPU; returns (stdout, client CPU s, wall s)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, preexec_fn=pinned(args.client_cpu))
+    deadline = t0 + duration + WRK_GRACE_S
+    out = b""
+    os.set_blocking(p.stdout.fileno(), False)
+    while True:
+        try:
+            chunk = p.stdout.read()
+        except BlockingIOError:
+            chunk = None
+        if chunk:
+            out += chunk
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            rest = p.stdout.read() or b""
+            out += rest
+            p.returncode = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            p.returncode = -9
+            out += b"\n[bench] wrk killed after timeout\n"
+            break
+        time.sleep(0.05)
+    wall = time.monotonic() - t0
+    p.stdout.close()
+    if p.returncode != 0:
+        log("wrk exited %s: %s" % (p.returncode, out.decode(errors="replace")[-500:]))
+    return out.decode(errors="replace"), ru.ru_utime + ru.ru_stime, wall
+
+
+def bench_one(args, server, workload, rep, meta, duration):
+    if not server.alive():
+        log("%s is not running (exit %s); restarting" % (server.name, server.proc.returncode))
+        server.start()
+    head_bytes = check_response(server, args, workload)
+    if not server.warmed:
+        run_wrk(args, wrk_command(args, server, "plaintext", 1), 1)
+        server.warmed = True
+    pid = server.proc.pid
+    cpu0 = proc_cpu_s(pid)
+    out, client_cpu, wall = run_wrk(args, wrk_command(args, server, workload, duration), duration)
+    cpu1 = proc_cpu_s(pid)
+    rss = proc_rss_kb(pid)
+    with open(os.path.join(args.out, "wrk-%s-%s-%d.txt" % (workload, server.name, rep)), "w") as f:
+        f.write(out)
+    w = parse_wrk(out)
+    cpu = cpu1 - cpu0
+    row = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "rep": rep, "workload": workload,
+           "server": server.name, "connections": args.connections, "duration_s": duration,
+           "server_cpu_s": round(cpu, 3), "server_cpu_util": round(cpu / duration, 3),
+           "cpu_s_per_1m_req": round(cpu / w["requests"] * 1e6, 3) if w["requests"] else "",
+           "server_rss_kb": rss, "client_cpu_s": round(client_cpu, 3),
+           "client_cpu_util": round(client_cpu / wall, 3),
+           "client_saturated": int(client_cpu / wall >= CLIENT_SATURATED),
+           "resp_head_bytes": head_bytes, "server_version": server.version,
+           "wrk_version": meta["wrk_version"], **machine_info()}
+    for k in ("requests", "rps", "p50_us", "p99_us", "avg_us", "transfer_mbps",
+              "socket_errors", "non_2xx"):
+        row[k] = round(w[k], 2) if isinstance(w[k], float) else w[k]
+    log("%-10s %-15s rep %d: %10.0f req/s  p99 %8.0f us  cpu/1M %6s s  rss %6d kB  client %.0f%%%s"
+        % (workload, server.name, rep, w["rps"], w["p99_us"], row["cpu_s_per_1m_req"], rss,
+           100 * client_cpu / wall, "  ERR %d" % w["socket_errors"] if w["socket_errors"] else ""))
+    return row
+
+
+def bench_idle(args, name, idx, rep, tmp, meta):
+    """Fresh server; open N keep-alive connections with one request each; RSS delta."""
+    srv = Server(name, BASE_PORT + IDLE_PORT_OFFSET + idx, args, tmp, args.server_cpu)
+    srv.version = meta["versions"][name]
+    srv.start()
+    try:
+        check_response(srv, args, "plaintext")
+        time.sleep(IDLE_SETTLE_S)
+        pid = srv.proc.pid
+        before = proc_rss_kb(pid)
+        p = subprocess.Popen([args.idle_tool, "127.0.0.1", str(srv.port), str(args.idle_count),
+                              "/plaintext", str(IDLE_CONNECT_TIMEOUT_MS)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, preexec_fn=pinned(args.client_cpu))
+        line = p.stdout.readline().decode().split()
+        connected = int(line[1]) if len(line) == 3 and line[0] == "READY" else 0
+        responded = int(line[2]) if len(line) == 3 and line[0] == "READY" else 0
+        time.sleep(IDLE_SETTLE_S)
+        after = proc_rss_kb(pid)
+        try:
+            out, err = p.communicate(b"done\n", timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        m = re.search(r"closed_by_server=(\d+)", out.decode())
+        closed = int(m.group(1)) if m else -1
+        if err:
+            log("idle_conns: " + err.decode(errors="replace").strip()[-300:])
+    finally:
+        srv.stop()
+    per = (after - before) * 1024 / responded if responded else float("nan")
+    log("idle       %-15s rep %d: %d/%d connections answered, RSS %d -> %d kB, %.0f B/conn"
+        % (name, rep, responded, args.idle_count, before, after, per))
+    return {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "rep": rep, "server": name,
+            "requested": args.idle_count, "connected": connected, "responded": responded,
+            "closed_by_server": closed, "rss_before_kb": before, "rss_after_kb": after,
+            "bytes_per_conn": round(per, 1), "server_version": srv.version, **machine_info()}
+
+
+def make_docroot(path):
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o755)  # h2o serves as user nobody
+    with open(os.path.join(path, "plaintext.txt"), "wb") as f:
+        f.write(PLAINTEXT_BODY)
+    for name, size in STATIC_FILES.values():
+        # Deterministic, incompressible-looking content; same bytes every run.
+        block = bytes((i * 131 + 7) % 251 for i in range(4096))
+        with open(os.path.join(path, name), "wb") as f:
+            f.write((block * (size // len(block) + 1))[:size])
+    for name in os.listdir(path):
+        os.chmod(os.path.join(path, name), 0o644)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions (interleaved)")
+    ap.add_argument("--smoke", action="store_true", help="1 s runs, 1 repetition, 1000 idle conns")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--client-cpu", type=int, default=1)
+    ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--idle-count", type=int, default=10000)
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "ringwire"))
+    ap.add_argument("--idle-tool", required=True)
+    ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    ap.add_argument("--h2o", default=shutil.which("h2o") or "/usr/bin/h2o")
+    ap.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    if args.smoke:
+        args.duration, args.reps = 1, 1
+        args.idle_count = min(args.idle_count, 1000)
+    servers = [s for s in args.servers.split(",") if s]
+    workloads = [w for w in args.workloads.split(",") if w]
+    for s in servers:
+        if s not in SERVERS:
+            raise SystemExit("unknown server %s (known: %s)" % (s, ", ".join(SERVERS)))
+    for w in workloads:
+        if w not in WORKLOADS:
+            raise SystemExit("unknown workload %s (known: %s)" % (w, ", ".join(WORKLOADS)))
+    ncpu = os.cpu_count()
+    if args.server_cpu >= ncpu or args.client_cpu >= ncpu:
+        raise SystemExit("--server-cpu/--client-cpu must be < %d" % ncpu)
+    if args.server_cpu == args.client_cpu:
+        log("warning: server and client share CPU %d" % args.server_cpu)
+
+    os.makedirs(args.out, exist_ok=True)
+    # The driver itself holds a socket per idle test check; keep headroom.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(NOFILE, hard), hard))
+
+    rw_version = tool_version([args.binary, "--version"]) if any(
+        s.startswith("ringwire") for s in servers) else ""
+    meta = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **machine_info(), "nginx_version": tool_version([args.nginx, "-v"]),
+            "h2o_version": tool_version([args.h2o, "--version"]),
+            "wrk_version": tool_version([args.wrk, "-v"]).split(" Copyright")[0],
+            "ringwire_version": rw_version, "duration_s": args.duration, "reps": args.reps,
+            "connections": args.connections, "server_cpu": args.server_cpu,
+            "client_cpu": args.client_cpu, "idle_count": args.idle_count,
+            "pipeline_depth": PIPELINE_DEPTH}
+    meta["versions"] = {"ringwire-uring": rw_version, "ringwire-epoll": rw_version,
+                        "nginx": meta["nginx_version"], "h2o": meta["h2o_version"]}
+    with open(os.path.join(args.out, "machine.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+    log("%s | %s x%d | kernel %s | %s | %s | %s" % (
+        meta["started"], meta["cpu_model"], meta["nproc"], meta["kernel"],
+        meta["nginx_version"], meta["h2o_version"], meta["wrk_version"]))
+
+    tmp = tempfile.mkdtemp(prefix="rw-bench-")
+    os.chmod(tmp, 0o755)
+    args.docroot = os.path.join(tmp, "docroot")
+    make_docroot(args.docroot)
+
+    live = []
+    raw_path = os.path.join(args.out, "raw.csv")
+    idle_path = os.path.join(args.out, "idle.csv")
+    failures = 0
+    try:
+        tput = [w for w in workloads if w != "idle"]
+        if tput:
+            for name in servers:
+                s = Server(name, BASE_PORT + SERVERS.index(name), args, tmp, args.server_cpu)
+                s.version = meta["versions"][name]
+                s.start()
+                live.append(s)
+        with open(raw_path, "w", newline="") as rf, open(idle_path, "w", newline="") as idf:
+            raw = csv.DictWriter(rf, fieldnames=RAW_FIELDS)
+            raw.writeheader()
+            idle = csv.DictWriter(idf, fieldnames=IDLE_FIELDS)
+            idle.writeheader()
+            for rep in range(1, args.reps + 1):
+                for w in workloads:
+                    if w == "idle":
+                        for name in servers:
+                            try:
+                                idle.writerow(bench_idle(args, name, SERVERS.index(name), rep,
+                                                         tmp, meta))
+                            except (RuntimeError, OSError, ValueError) as e:
+                                failures += 1
+                                log("idle %s failed: %s" % (name, e))
+                            idf.flush()
+                        continue
+                    for s in live:
+                        try:
+                            raw.writerow(bench_one(args, s, w, rep, meta, args.duration))
+                        except (RuntimeError, OSError, http.client.HTTPException) as e:
+                            failures += 1
+                            log("%s %s rep %d failed: %s" % (w, s.name, rep, e))
+                        rf.flush()
+    finally:
+        for s in live:
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    log("results in %s (%d failed runs)" % (args.out, failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+/* The process layer: binds one SO_REUSEPORT listener per worker and address
+ * (the kernel spreads connections, no shared accept queue), starts one
+ * thread per worker, turns signals into a graceful shutdown and enforces the
+ * process-wide connection limit. */
+#include "app/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* How often the main thread re-checks stop_requested and worker exits while
+ * it waits for signals (also bounds rw_server_stop() latency from threads). */
+#define RW_SERVER_WAIT_MS 100
+
+rw_server *rw_server_new(const rw_config *cfg)
+{
+    rw_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    /* Own the strings: the caller's config may not outlive the server. */
+    if (cfg->root && !(s->cfg.root = strdup(cfg->root)))
+        goto fail;
+    if (cfg->access_log && !(s->cfg.access_log = strdup(cfg->access_log)))
+        goto fail;
+    atomic_init(&s->conns, 0);
+    atomic_init(&s->stop_requested, 0);
+    s->access_log_fd = -1;
+    return s;
+fail:
+    free((char *)s->cfg.root);
+    free(s);
+    return NULL;
+}
+
+int rw_server_route(rw_server *s, const char *method, const char *path, int flags,
+                    rw_handler_fn fn, void *ud)
+{
+    return rw_router_add(&s->router, method, path, flags, fn, ud);
+}
+
+void rw_server_stop(rw_server *s)
+{
+    /* Async-signal-safe: an atomic store and write(2) only. */
+    atomic_store(&s->stop_requested, 1);
+    rw_worker *ws = s->workers;
+    int n = s->nworkers;
+    for (int i = 0; ws && i < n; i++) {
+        if (ws[i].wake_fd >= 0) {
+            uint64_t one = 1;
+            ssize_t r = write(ws[i].wake_fd, &one, sizeof one);
+            (void)r; /* EAGAIN = counter already nonzero: the worker will wake anyway */
+        }
+    }
+}
+
+void rw_server_free(rw_server *s)
+{
+    if (!s)
+        return;
+    rw_router_free(&s->router);
+    free((char *)s->cfg.root);
+    free((char *)s->cfg.access_log);
+    free(s);
+}
+
+bool rw_server_conn_acquire(rw_server *s)
+{
+    unsigned max = s->cfg.max_conns;
+    if (max == 0) {
+        atomic_fetch_add_explicit(&s->conns, 1, memory_order_relaxed);
+        return true;
+    }
+    unsigned cur = atomic_load_explicit(&s->conns, memory_order_relaxed);
+    do {
+        if (cur >= max)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&s->conns, &cur, cur + 1,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    return true;
+}
+
+void rw_server_conn_release(rw_server *s)
+{
+    atomic_fetch_sub_explicit(&s->conns, 1, memory_order_relaxed);
+}
+
+void rw_server_stats(rw_server *s, rw_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; s->workers && i < s->nworkers; i++)
+        rw_stats_add(out, &s->workers[i].stats);
+}
+
+static void log_stats(rw_server *s)
+{
+    rw_stats st;
+    rw_server_stats(s, &st);
+    rw_log_write(RW_LOG_INFO,
+                 "stats: conns open=%u accepted=%llu refused=%llu closed=%llu timed_out=%llu "
+                 "requests=%llu 1xx=%llu 2xx=%llu 3xx=%llu 4xx=%llu 5xx=%llu parse_errors=%llu "
+                 "bytes_in=%llu bytes_out=%llu loops=%llu events=%llu submits=%llu "
+                 "enobufs=%llu send_zc=%llu",
+                 atomic_load(&s->conns), (unsigned long long)st.conns_accepted,
+                 (unsigned long long)st.conns_refused, (unsigned long long)st.conns_closed,
+                 (unsigned long long)st.conns_timed_out, (unsigned long long)st.requests,
+                 (unsigned long long)st.responses_by_class[1],
+                 (unsigned long long)st.responses_by_class[2],
+                 (unsigned long long)st.responses_by_class[3],
+                 (unsigned long long)st.responses_by_class[4],
+                 (unsigned long long)st.responses_by_class[5],
+                 (unsigned long long)st.parse_errors, (unsigned long long)st.bytes_in,
+                 (unsigned long long)st.bytes_out, (unsigned long long)st.loop_iterations,
+                 (unsigned long long)st.completions, (unsigned long long)st.submits,
+                 (unsigned long long)st.enobufs, (unsigned long long)st.send_zc);
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        rw_warn("cannot raise RLIMIT_NOFILE from %llu to %llu: %s", (unsigned long long)old,
+                (unsigned long long)rl.rlim_max, strerror(errno));
+    else
+        rw_debug("RLIMIT_NOFILE raised from %llu to %llu", (unsigned long long)old,
+                 (unsigned long long)rl.rlim_max);
+}
+
+/* The CPUs this process may run on, in order (so pinning composes with
+ * taskset). Returns the count; 0 if the mask cannot be read. */
+static int usable_cpus(int *cpus, int cap)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) < 0)
+        return 0;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    return n;
+}
+
+static int open_listener(const rw_config *cfg, const rw_listen_addr *la)
+{
+    int fam = la->ss.ss_family;
+    int fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rw_error("listen %s: socket: %s", la->text, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    /* TCP_DEFER_ACCEPT deliberately not set: it would hide silent connects
+     * from the header timeout. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
+        rw_error("listen %s: setsockopt: %s", la->text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (bind(fd, (const struct sockaddr *)&la->ss, la->len) < 0) {
+        rw_error("cannot bind %s: %s", la->text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (listen(fd, cfg->listen_backlog) < 0) {
+        rw_error("cannot listen on %s: %s", la->text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+typedef struct worker_arg {
+    rw_worker *w;
+    atomic_int *running; /* workers that have not returned yet */
+    int rc;
+} worker_arg;
+
+static void *worker_main(void *p)
+{
+    worker_arg *a = p;
+    rw_worker *w = a->w;
+    char name[16];
+    snprintf(name, sizeof name, "rw-worker-%d", w->id);
+    pthread_setname_np(pthread_self(), name);
+    if (w->cfg->backend == RW_BACKEND_URING)
+        a->rc = rw_uring_worker_run(w);
+    else
+        a->rc = rw_epoll_worker_run(w);
+    if (a->rc != 0) {
+        rw_error("worker %d failed; shutting down", w->id);
+        rw_server_stop(w->server);
+    }
+    atomic_fetch_sub(a->running, 1);
+    return NULL;
+}
+
+/* Closes what the server opened for each worker and destroys it. */
+static void teardown_workers(rw_server *s, rw_worker *ws, int ninit)
+{
+    s->nworkers = 0; /* a late rw_server_stop() must not touch these */
+    s->workers = NULL;
+    for (int i = 0; i < ninit; i++) {
+        rw_worker *w = &ws[i];
+        for (int j = 0; j < w->n_listen; j++)
+            if (w->listen_fds[j] >= 0)
+                close(w->listen_fds[j]);
+        w->n_listen = 0;
+        if (w->wake_fd >= 0)
+            close(w->wake_fd);
+        w->wake_fd = -1;
+        rw_worker_destroy(w);
+    }
+    free(ws);
+}
+
+static const char *const backend_names[] = { "uring", "epoll" };
+
+/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats) or a stop request,
+ * then for every worker to finish. The signals stay blocked throughout so a
+ * second Ctrl-C during the drain is consumed here instead of killing us. */
+static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
+{
+    const struct timespec tick = { 0, RW_SERVER_WAIT_MS * 1000000L };
+    bool stopping = false;
+    for (;;) {
+        if (!stopping && (atomic_load(&s->stop_requested) || atomic_load(running) == 0)) {
+            stopping = true;
+            rw_server_stop(s);
+        }
+        if (atomic_load(running) == 0)
+            return;
+        siginfo_t si;
+        int sig = sigs ? sigtimedwait(sigs, &si, &tick) : -1;
+        if (!sigs)
+            nanosleep(&tick, NULL);
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (!stopping)
+                rw_info("%s received: shutting down (draining up to %u ms)",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM", s->cfg.shutdown_timeout_ms);
+            else
+                rw_info("%s received: already shutting down",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+            atomic_store(&s->stop_requested, 1);
+        } else if (sig == SIGUSR1) {
+            log_stats(s);
+        }
+    }
+}
+
+int rw_server_run(rw_server *s, bool install_signals)
+{
+    rw_config *cfg = &s->cfg;
+    if (cfg->n_listen <= 0) {
+        rw_error("no listen address configured");
+        return -1;
+    }
+    /* Writes to a reset peer must fail with EPIPE, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+
+    int cpus[CPU_SETSIZE];
+    int ncpus = usable_cpus(cpus, CPU_SETSIZE);
+    if (cfg->threads <= 0) {
+        /* One per CPU we may run on: the online count unless taskset narrowed it. */
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = ncpus > 0 ? ncpus : (online > 0 ? (int)online : 1);
+    }
+    if (cfg->pin_cpus && ncpus == 0) {
+        rw_warn("--pin-cpus: cannot read the CPU affinity mask (%s); not pinning",
+                strerror(errno));
+        cfg->pin_cpus = false;
+    }
+    if (cfg->backend == RW_BACKEND_URING && rw_uring_probe(cfg) < 0) {
+        rw_warn("io_uring is unusable here; falling back to the epoll backend");
+        cfg->backend = RW_BACKEND_EPOLL;
+    }
+
+    if (cfg->access_log) {
+        s->access_log_fd = open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (s->access_log_fd < 0) {
+            rw_error("cannot open access log %s: %s", cfg->access_log, strerror(errno));
+            return -1;
+        }
+    }
+
+    int n = cfg->threads;
+    rw_worker *ws = calloc((size_t)n, sizeof *ws);
+    worker_arg *args = calloc((size_t)n, sizeof *args);
+    if (!ws || !args) {
+        rw_error("out of memory allocating %d workers", n);
+        free(ws);
+        free(args);
+        goto fail_log;
+    }
+    int ninit = 0;
+    for (; ninit < n; ninit++) {
+        rw_worker *w = &ws[ninit];
+        if (rw_worker_init(w, ninit, s) < 0) {
+            rw_error("worker %d: initialisation failed", ninit);
+            goto fail_workers;
+        }
+        w->n_listen = 0;
+        w->wake_fd = -1;
+        w->cpu = cfg->pin_cpus ? cpus[(cfg->pin_cpu_base + ninit) % ncpus] : -1;
+        w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (w->wake_fd < 0) {
+            rw_error("eventfd: %s", strerror(errno));
+            ninit++;
+            goto fail_workers;
+        }
+        for (int j = 0; j < cfg->n_listen; j++) {
+            int fd = open_listener(cfg, &cfg->listen[j]);
+            if (fd < 0) {
+                ninit++;
+                goto fail_workers;
+            }
+            w->listen_fds[w->n_listen++] = fd;
+        }
+    }
+    for (int j = 0; j < cfg->n_listen; j++)
+        rw_info("listening on %s (backend %s, %d thread%s%s)", cfg->listen[j].text,
+                backend_names[cfg->backend], n, n == 1 ? "" : "s",
+                cfg->pin_cpus ? ", pinned" : "");
+
+    /* Workers inherit the mask: only the main thread sees these signals. */
+    sigset_t sigs, oldmask;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    if (install_signals)
+        pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+
+    s->workers = ws;
+    s->nworkers = n;
+    atomic_int running;
+    atomic_init(&running, 0);
+    int started = 0;
+    for (; started < n; started++) {
+        rw_worker *w = &ws[started];
+        args[started] = (worker_arg){ .w = w, .running = &running, .rc = 0 };
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        if (w->cpu >= 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(w->cpu, &one);
+            pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+        }
+        atomic_fetch_add(&running, 1);
+        int err = pthread_create(&w->thread, &attr, worker_main, &args[started]);
+        pthread_attr_destroy(&attr);
+        if (err) {
+            atomic_fetch_sub(&running, 1);
+            rw_error("cannot start worker thread %d: %s", started, strerror(err));
+            atomic_store(&s->stop_requested, 1);
+            break;
+        }
+    }
+
+    wait_loop(s, install_signals ? &sigs : NULL, &running);
+    int rc = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(ws[i].thread, NULL);
+        if (args[i].rc != 0)
+            rc = -1;
+    }
+    if (started < n)
+        rc = -1;
+    if (install_signals) {
+        /* Consume signals that arrived after the last wait, then restore. */
+        const struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&sigs, NULL, &zero) > 0)
+            ;
+        pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+    }
+    if (rc == 0)
+        rw_info("shut down cleanly");
+    teardown_workers(s, ws, ninit);
+    free(args);
+    if (s->access_log_fd >= 0)
+        close(s->access_log_fd);
+    s->access_log_fd = -1;
+    return rc;
+
+fail_workers:
+    teardown_workers(s, ws, ninit);
+    free(args);
+fail_log:
+    if (s->access_log_fd >= 0)
+        close(s->access_log_fd);
+    s->access_log_fd = -1;
+    return -1;
+}
