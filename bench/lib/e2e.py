@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -40,11 +41,11 @@ PLAINTEXT_BODY = b"Hello, World!"
 STATIC_FILES = {"static4k": ("4k.bin", 4096), "static64k": ("64k.bin", 65536),
                 "static1m": ("1m.bin", 1 << 20)}
 PIPELINE_DEPTH = 16
-BASE_PORT = 18080            # server i listens on BASE_PORT + i
-IDLE_PORT_OFFSET = 100       # fresh instances for the idle test
+PORT_RANGE = (20000, 32000)  # below the ephemeral range, so wrk never holds one
 NOFILE = 20000               # RLIMIT_NOFILE for servers and clients
 MAX_CONNS = 11000            # nginx worker_connections / h2o max-connections
 READY_TIMEOUT_S = 10.0
+START_ATTEMPTS = 3
 WRK_GRACE_S = 30             # wrk must finish within duration + this
 CLIENT_SATURATED = 0.90      # client CPU / wall above this = client-bound
 IDLE_SETTLE_S = 1.0          # let the server finish reacting before reading RSS
@@ -113,6 +114,49 @@ def pinned(cpu):
 
 
 # ---- servers ---------------------------------------------------------------
+def free_port():
+    """A port nobody listens on now. Other test servers may share this
+    machine (and SO_REUSEPORT lets two processes share a port), so ports are
+    never fixed; Server.start() also checks that the listener is its own."""
+    for port in random.sample(range(*PORT_RANGE), 200):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
+
+
+def listener_inodes(port):
+    inodes = set()
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].split(":")[1], 16) == port:
+                inodes.add(cols[9])
+    return inodes
+
+
+def owns_port(pid, port):
+    want = {"socket:[%s]" % i for i in listener_inodes(port)}
+    if not want:
+        return False
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in want:
+                    return True
+            except OSError:
+                continue
+    except OSError:
+        return False
+    return False
+
+
 def render(template, dest, subst):
     with open(template) as f:
         text = f.read()
@@ -125,11 +169,12 @@ def render(template, dest, subst):
 
 
 class Server:
-    def __init__(self, name, port, args, tmp, cpu):
-        self.name, self.port, self.args, self.tmp, self.cpu = name, port, args, tmp, cpu
+    def __init__(self, name, args, tmp, cpu, tag=""):
+        self.name, self.args, self.tmp, self.cpu = name, args, tmp, cpu
+        self.port = 0
         self.proc = None
         self.version = "unknown"
-        self.log_path = os.path.join(args.out, "server-%s-%d.log" % (name, port))
+        self.log_path = os.path.join(args.out, "server-%s%s.log" % (name, tag))
         self.warmed = False
 
     def command(self):
@@ -152,6 +197,17 @@ class Server:
         return [a.h2o, "-c", conf]
 
     def start(self):
+        """Starts on a fresh port; retries when the port was taken meanwhile."""
+        for attempt in range(START_ATTEMPTS):
+            try:
+                return self._start_once()
+            except RuntimeError as e:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                log("%s: %s; retrying on another port" % (self.name, e))
+
+    def _start_once(self):
+        self.port = free_port()
         cmd = self.command()
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
@@ -163,11 +219,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited with %s at start; see %s"
                                    % (self.name, self.proc.returncode, self.log_path))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            if owns_port(self.proc.pid, self.port):
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
                 return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError("%s did not listen on %d within %.0fs" % (self.name, self.port,
                                                                      READY_TIMEOUT_S))
@@ -220,8 +275,11 @@ UNITS_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 
 
 def parse_time_us(tok):
+    """wrk prints 0.00us for percentiles it has no samples for (it records one
+    latency per pipelined batch), so a zero is "unknown", not "instant"."""
     m = re.match(r"([\d.]+)(us|ms|s|m|h)$", tok)
-    return float(m.group(1)) * UNITS_US[m.group(2)] if m else float("nan")
+    v = float(m.group(1)) * UNITS_US[m.group(2)] if m else 0.0
+    return v if v > 0 else float("nan")
 
 
 def parse_wrk(out):
@@ -313,6 +371,9 @@ def bench_one(args, server, workload, rep, meta, duration):
     pid = server.proc.pid
     cpu0 = proc_cpu_s(pid)
     out, client_cpu, wall = run_wrk(args, wrk_command(args, server, workload, duration), duration)
+    if not server.alive():
+        raise RuntimeError("%s died during the run (exit %s); see %s"
+                           % (server.name, server.proc.returncode, server.log_path))
     cpu1 = proc_cpu_s(pid)
     rss = proc_rss_kb(pid)
     with open(os.path.join(args.out, "wrk-%s-%s-%d.txt" % (workload, server.name, rep)), "w") as f:
@@ -337,9 +398,9 @@ def bench_one(args, server, workload, rep, meta, duration):
     return row
 
 
-def bench_idle(args, name, idx, rep, tmp, meta):
+def bench_idle(args, name, rep, tmp, meta):
     """Fresh server; open N keep-alive connections with one request each; RSS delta."""
-    srv = Server(name, BASE_PORT + IDLE_PORT_OFFSET + idx, args, tmp, args.server_cpu)
+    srv = Server(name, args, tmp, args.server_cpu, "-idle%d" % rep)
     srv.version = meta["versions"][name]
     srv.start()
     try:
@@ -461,7 +522,7 @@ def main():
         tput = [w for w in workloads if w != "idle"]
         if tput:
             for name in servers:
-                s = Server(name, BASE_PORT + SERVERS.index(name), args, tmp, args.server_cpu)
+                s = Server(name, args, tmp, args.server_cpu)
                 s.version = meta["versions"][name]
                 s.start()
                 live.append(s)
@@ -475,8 +536,7 @@ def main():
                     if w == "idle":
                         for name in servers:
                             try:
-                                idle.writerow(bench_idle(args, name, SERVERS.index(name), rep,
-                                                         tmp, meta))
+                                idle.writerow(bench_idle(args, name, rep, tmp, meta))
                             except (RuntimeError, OSError, ValueError) as e:
                                 failures += 1
                                 log("idle %s failed: %s" % (name, e))

@@ -189,6 +189,28 @@ static int open_listener(const rw_config *cfg, const rw_listen_addr *la)
     return fd;
 }
 
+/* SO_REUSEPORT would silently let us join another process's listener group
+ * (same user) and split its traffic: first bind once without it, which
+ * fails with EADDRINUSE if anyone listens there already. */
+static int probe_address(const rw_listen_addr *la)
+{
+    int fam = la->ss.ss_family;
+    int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rw_error("listen %s: socket: %s", la->text, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fam == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(fd, (const struct sockaddr *)&la->ss, la->len);
+    if (rc < 0)
+        rw_error("cannot bind %s: %s", la->text, strerror(errno));
+    close(fd);
+    return rc;
+}
+
 typedef struct worker_arg {
     rw_worker *w;
     atomic_int *running; /* workers that have not returned yet */
@@ -302,6 +324,10 @@ int rw_server_run(rw_server *s, bool install_signals)
             return -1;
         }
     }
+
+    for (int j = 0; j < cfg->n_listen; j++)
+        if (probe_address(&cfg->listen[j]) < 0)
+            goto fail_log;
 
     int n = cfg->threads;
     rw_worker *ws = calloc((size_t)n, sizeof *ws);

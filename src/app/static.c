@@ -559,7 +559,7 @@ static bool if_range_ok(const rw_request *req, const rw_static_entry *e)
     if (!rw_req_header(req, "if-range", &v))
         return true;
     v = trim_ows(v);
-    if (v.n && (v.p[0] == '"' || v.p[0] == 'W'))
+    if ((v.n && v.p[0] == '"') || (v.n >= 2 && v.p[0] == 'W' && v.p[1] == '/'))
         return v.n == e->etag_len && memcmp(v.p, e->etag, v.n) == 0;
     time_t t = rw_http_date_parse(v.p, v.n);
     return t != (time_t)-1 && t == e->mtim.tv_sec;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/access_log.h"
 #include "app/server.h"
 #include "conn/conn_internal.h"
 #include "conn/request.h"
@@ -54,6 +55,7 @@ typedef struct rw_h1_session {
 /* Per-request context behind rw_request.proto. */
 typedef struct h1_req_ctx {
     rw_conn *c;
+    const rw_request *req;     /* NULL for errors the engine answers itself */
     int minor;
     bool keep_alive;
     bool is_head;
@@ -204,6 +206,8 @@ static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t n
     if (release)
         release(arg);
     count_status(w, status);
+    if (w->server->access_log_fd >= 0 && x->req)
+        rw_access_log_add(w, c->fd, x->req, status, send_body ? len : 0);
     if (!x->keep_alive)
         rw_conn_set_state(c, RW_CONN_CLOSING);
     return rc;
@@ -219,7 +223,7 @@ void rw_h1_send_error(rw_conn *c, int status)
     memcpy(body, reason, n);
     body[n++] = '\n';
     static const rw_header ct[] = { { { "Content-Type", 12 }, { "text/plain", 10 } } };
-    h1_req_ctx x = { c, 1, false, false };
+    h1_req_ctx x = { c, NULL, 1, false, false };
     rw_request r = { .proto = &x, .resp = &h1_responder };
     h1_respond(&r, status, ct, 1, body, n, NULL, NULL);
 }
@@ -350,6 +354,8 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
                      .content_length = clen >= 0 ? (uint64_t)clen : 0,
                      .keep_alive = keep_alive };
     count_status(c->w, status);
+    if (c->w->server->access_log_fd >= 0 && x->req)
+        rw_access_log_add(c->w, c->fd, x->req, status, 0);
     if (queue_head(c, &h, NULL, 0) != 0) {
         if (on_close)
             on_close(ud);
@@ -403,6 +409,7 @@ static void dispatch(rw_conn *c, const rw_h1_request *req, rw_str body)
                      .resp = &h1_responder,
                      .proto = &x,
                      .worker = w };
+    x.req = &r;
     w->stats.requests++;
     c->requests++;
     rw_router_dispatch(&w->server->router, &r);

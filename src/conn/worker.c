@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/access_log.h"
 #include "app/server.h"
 #include "conn/conn_internal.h"
 #include "core/log.h"
@@ -45,6 +46,9 @@ int rw_worker_init(rw_worker *w, int id, struct rw_server *s)
 
 void rw_worker_destroy(rw_worker *w)
 {
+    rw_access_log_flush(w);
+    free(w->alog);
+    w->alog = NULL;
     rw_pool_destroy(&w->conn_pool);
     rw_pool_destroy(&w->inbuf_pool);
     rw_pool_destroy(&w->outbuf_pool);
@@ -76,6 +80,7 @@ static void expire(rw_conn *c)
 void rw_worker_tick(rw_worker *w)
 {
     uint64_t now = w->clock.now_ms;
+    rw_access_log_flush(w);
     for (int t = 0; t < RW_TIMER_COUNT; t++) {
         rw_dlist *h = &w->timers[t];
         /* Each list has one timeout, so it is sorted by deadline. */

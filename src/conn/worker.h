@@ -47,6 +47,9 @@ typedef struct rw_worker {
     bool draining;                 /* shutdown requested: stop accepting, drain */
     uint64_t drain_deadline_ms;
 
+    char *alog;                    /* access-log buffer (app/access_log.c), lazily */
+    size_t alog_len;
+
     char *rxbuf;                   /* epoll: per-thread recv buffer (cfg->buf_size) */
     void *backend;                 /* backend-private state */
 } rw_worker;

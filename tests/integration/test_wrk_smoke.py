@@ -16,10 +16,12 @@ DURATION = "2s"
 MIN_REQUESTS = 1000
 
 
-def wrk(ctx, *extra, path="/plaintext"):
+def wrk(ctx, *extra, path="/plaintext", script_args=()):
     if shutil.which("wrk") is None:
         raise rwtest.TestFailure("wrk is not installed (a declared dependency: tools/install-deps.sh)")
     argv = ["wrk", "-t1", "-c32", f"-d{DURATION}", "--timeout", "5s", "--latency", *extra, ctx.url(path)]
+    if script_args:
+        argv += ["--", *script_args]
     out = rwtest.run_cmd(argv, timeout=30).stdout
     m = re.search(r"(\d+) requests in ", out)
     check(m, f"cannot parse wrk output:\n{out}")
@@ -45,7 +47,7 @@ def wrk_json(ctx):
 @test
 def wrk_pipelined(ctx):
     check(os.path.exists(PIPELINE_LUA), f"{PIPELINE_LUA} missing")
-    wrk(ctx, "-s", PIPELINE_LUA, "--", "16")
+    total, _ = wrk(ctx, "-s", PIPELINE_LUA, script_args=["16"])
 
 
 if __name__ == "__main__":
