@@ -9,7 +9,8 @@
 
 Tables go to stdout. Medians are taken over repetitions; ratios are computed
 from medians. "sat" marks a run where the client (wrk) used >= 90% of its
-core, i.e. the number may be a client limit rather than a server limit.
+core, i.e. the number may be a client limit rather than a server limit;
+"contended" marks runs during which other processes used >= 10% of a core.
 """
 import argparse
 import csv
@@ -19,6 +20,7 @@ import os
 import statistics
 import sys
 
+CONTENDED = 0.10  # median CPU (cores) used by other processes during the runs
 ORDER = ["ringwire-uring", "ringwire-epoll", "nginx", "h2o"]
 WORKLOAD_TITLE = {
     "plaintext": "plaintext keep-alive",
@@ -106,6 +108,7 @@ def aggregate(raw):
             "util": median(fnum(r["server_cpu_util"]) for r in rs),
             "rss": median(fnum(r["server_rss_kb"]) for r in rs),
             "sat": any(r["client_saturated"] == "1" for r in rs),
+            "foreign": median(fnum(r.get("foreign_cpu_util")) for r in rs),
             "err": sum(int(fnum(r["socket_errors"]) or 0) + int(fnum(r["non_2xx"]) or 0)
                        for r in rs),
             "head": fnum(rs[0]["resp_head_bytes"]),
@@ -149,6 +152,8 @@ def e2e(d, plot):
                 notes = []
                 if a["sat"]:
                     notes.append("client-saturated")
+                if a["foreign"] is not None and a["foreign"] >= CONTENDED:
+                    notes.append("contended (other load %.0f%% of a core)" % (100 * a["foreign"]))
                 if a["err"]:
                     notes.append("%d errors" % a["err"])
                 print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (

@@ -2,7 +2,7 @@
 # The one benchmark command. See docs/benchmarks.md.
 #
 #   bench/run.sh [--smoke] [--duration S] [--reps N] [--server-cpu N] [--client-cpu M]
-#                [--connections C] [--servers LIST] [--workloads LIST] [--idle-count N]
+#                [--connections C] [--servers LIST] [--workloads LIST] [--idle-count N] [--quiet-wait S]
 #                [--micro] [--no-e2e] [--no-build] [--publish]
 #
 # Builds ringwire (Release, in build/), installs nginx-light/h2o/wrk via apt
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --no-e2e) e2e=0 ;;
     --no-build) build=0 ;;
     --publish) publish=1 ;;
-    --duration | --reps | --server-cpu | --client-cpu | --connections | --servers | --workloads | --idle-count)
+    --duration | --reps | --server-cpu | --client-cpu | --connections | --servers | --workloads | --idle-count | --quiet-wait)
         [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
         [ "$1" = --server-cpu ] && server_cpu=$2
         pass+=("$1" "$2"); shift ;;

@@ -20,6 +20,9 @@ rw_uring_features rw_uring_feat;
 #define RW_URING_PROBE_BUFS 8u
 #define RW_URING_PROBE_BUF_SIZE 64u
 #define RW_URING_PROBE_WAIT_MS 1000
+#define RW_URING_PROBE_MAX_CQES 8
+#define RW_URING_PROBE_UD_RECV 1
+#define RW_URING_PROBE_UD_ACCEPT 2
 
 /* Candidate setup flag sets, best first. DEFER_TASKRUN needs SINGLE_ISSUER
  * and excludes SQPOLL; COOP_TASKRUN is rejected together with SQPOLL. */
@@ -69,17 +72,24 @@ int rw_uring_ring_open(struct io_uring *ring, const rw_config *cfg, unsigned *us
     return ret;
 }
 
-/* Waits for one CQE (bounded); returns it or NULL. */
-static struct io_uring_cqe *rw_uring_probe_wait(struct io_uring *ring)
+/* Waits (bounded) for the CQE carrying user_data ud, dropping any other
+ * (e.g. the end of an earlier check's recv); returns it or NULL. */
+static struct io_uring_cqe *rw_uring_probe_wait(struct io_uring *ring, uint64_t ud)
 {
-    struct io_uring_cqe *cqe = NULL;
-    struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = RW_URING_PROBE_WAIT_MS * 1000000L };
-    int ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
-    if (ret < 0 && ret != -ETIME)
-        return NULL;
-    if (!cqe && io_uring_peek_cqe(ring, &cqe) != 0)
-        return NULL;
-    return cqe;
+    for (int i = 0; i < RW_URING_PROBE_MAX_CQES; i++) {
+        struct io_uring_cqe *cqe = NULL;
+        struct __kernel_timespec ts = { .tv_sec = 0,
+                                        .tv_nsec = RW_URING_PROBE_WAIT_MS * 1000000L };
+        int ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+        if (ret < 0 && ret != -ETIME)
+            return NULL;
+        if (!cqe && io_uring_peek_cqe(ring, &cqe) != 0)
+            return NULL;
+        if (cqe->user_data == ud)
+            return cqe;
+        io_uring_cqe_seen(ring, cqe);
+    }
+    return NULL;
 }
 
 /* Multishot recv with buffer select on a socketpair: one byte must come back
@@ -95,9 +105,9 @@ static bool rw_uring_check_recv(struct io_uring *ring)
         io_uring_prep_recv_multishot(sqe, sv[0], NULL, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = RW_URING_BGID;
-        io_uring_sqe_set_data64(sqe, 1);
+        io_uring_sqe_set_data64(sqe, RW_URING_PROBE_UD_RECV);
         if (write(sv[1], "x", 1) == 1) {
-            struct io_uring_cqe *cqe = rw_uring_probe_wait(ring);
+            struct io_uring_cqe *cqe = rw_uring_probe_wait(ring, RW_URING_PROBE_UD_RECV);
             ok = cqe && cqe->res == 1 && (cqe->flags & IORING_CQE_F_MORE) &&
                  (cqe->flags & IORING_CQE_F_BUFFER);
             if (cqe)
@@ -130,11 +140,11 @@ static bool rw_uring_check_accept(struct io_uring *ring)
     if (!sqe)
         goto out;
     io_uring_prep_multishot_accept(sqe, l, NULL, NULL, SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, 2);
+    io_uring_sqe_set_data64(sqe, RW_URING_PROBE_UD_ACCEPT);
     cl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (cl < 0 || connect(cl, (struct sockaddr *)&a, sizeof(a)) < 0)
         goto out;
-    struct io_uring_cqe *cqe = rw_uring_probe_wait(ring);
+    struct io_uring_cqe *cqe = rw_uring_probe_wait(ring, RW_URING_PROBE_UD_ACCEPT);
     if (cqe) {
         ok = cqe->res >= 0 && (cqe->flags & IORING_CQE_F_MORE);
         if (cqe->res >= 0)

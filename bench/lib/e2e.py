@@ -51,12 +51,15 @@ CLIENT_SATURATED = 0.90      # client CPU / wall above this = client-bound
 IDLE_SETTLE_S = 1.0          # let the server finish reacting before reading RSS
 IDLE_CONNECT_TIMEOUT_MS = 60000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+QUIET_LOAD = 0.15            # CPUs busy with other work that counts as idle
+QUIET_SAMPLE_S = 0.5
+FOREIGN_CONTENDED = 0.10     # foreign CPU (in cores) above this flags a run
 
 RAW_FIELDS = ["timestamp", "rep", "workload", "server", "connections", "duration_s",
               "requests", "rps", "p50_us", "p99_us", "avg_us", "transfer_mbps",
               "socket_errors", "non_2xx", "server_cpu_s", "server_cpu_util",
               "cpu_s_per_1m_req", "server_rss_kb", "client_cpu_s", "client_cpu_util",
-              "client_saturated", "resp_head_bytes", "server_version", "wrk_version",
+              "client_saturated", "foreign_cpu_util", "load_before", "resp_head_bytes", "server_version", "wrk_version",
               "kernel", "cpu_model", "nproc"]
 IDLE_FIELDS = ["timestamp", "rep", "server", "requested", "connected", "responded",
                "closed_by_server", "rss_before_kb", "rss_after_kb", "bytes_per_conn",
@@ -75,6 +78,25 @@ def proc_cpu_s(pid):
     fields = s[s.rindex(")") + 2:].split()
     # fields[0] is field 3 (state); utime/stime are fields 14/15.
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def system_busy_s():
+    """CPU seconds all CPUs spent busy (not idle/iowait) since boot."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
+
+
+def wait_quiet(max_wait_s):
+    """Other processes on this machine (builds, tests) distort results: wait
+    (bounded) until the machine is almost idle before a run."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        b0, t0 = system_busy_s(), time.monotonic()
+        time.sleep(QUIET_SAMPLE_S)
+        load = (system_busy_s() - b0) / (time.monotonic() - t0)
+        if load <= QUIET_LOAD or time.monotonic() >= deadline:
+            return load
 
 
 def proc_rss_kb(pid):
@@ -369,8 +391,10 @@ def bench_one(args, server, workload, rep, meta, duration):
         run_wrk(args, wrk_command(args, server, "plaintext", 1), 1)
         server.warmed = True
     pid = server.proc.pid
-    cpu0 = proc_cpu_s(pid)
+    load_before = wait_quiet(args.quiet_wait)
+    cpu0, busy0 = proc_cpu_s(pid), system_busy_s()
     out, client_cpu, wall = run_wrk(args, wrk_command(args, server, workload, duration), duration)
+    busy1 = system_busy_s()
     if not server.alive():
         raise RuntimeError("%s died during the run (exit %s); see %s"
                            % (server.name, server.proc.returncode, server.log_path))
@@ -380,6 +404,9 @@ def bench_one(args, server, workload, rep, meta, duration):
         f.write(out)
     w = parse_wrk(out)
     cpu = cpu1 - cpu0
+    # CPU time of everything that is neither the server nor wrk (other jobs on
+    # this machine, kernel threads): a contended run is flagged in the report.
+    foreign = max(0.0, (busy1 - busy0) - cpu - client_cpu) / wall
     row = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "rep": rep, "workload": workload,
            "server": server.name, "connections": args.connections, "duration_s": duration,
            "server_cpu_s": round(cpu, 3), "server_cpu_util": round(cpu / duration, 3),
@@ -387,14 +414,17 @@ def bench_one(args, server, workload, rep, meta, duration):
            "server_rss_kb": rss, "client_cpu_s": round(client_cpu, 3),
            "client_cpu_util": round(client_cpu / wall, 3),
            "client_saturated": int(client_cpu / wall >= CLIENT_SATURATED),
+           "foreign_cpu_util": round(foreign, 3), "load_before": round(load_before, 3),
            "resp_head_bytes": head_bytes, "server_version": server.version,
            "wrk_version": meta["wrk_version"], **machine_info()}
     for k in ("requests", "rps", "p50_us", "p99_us", "avg_us", "transfer_mbps",
               "socket_errors", "non_2xx"):
         row[k] = round(w[k], 2) if isinstance(w[k], float) else w[k]
-    log("%-10s %-15s rep %d: %10.0f req/s  p99 %8.0f us  cpu/1M %6s s  rss %6d kB  client %.0f%%%s"
-        % (workload, server.name, rep, w["rps"], w["p99_us"], row["cpu_s_per_1m_req"], rss,
-           100 * client_cpu / wall, "  ERR %d" % w["socket_errors"] if w["socket_errors"] else ""))
+    log("%-10s %-15s rep %d: %9.0f req/s  p99 %8.0f us  cpu/1M %7s s  server %3.0f%%  "
+        "client %3.0f%%  other %3.0f%%%s"
+        % (workload, server.name, rep, w["rps"], w["p99_us"], row["cpu_s_per_1m_req"],
+           100 * cpu / duration, 100 * client_cpu / wall, 100 * foreign,
+           "  ERR %d" % w["socket_errors"] if w["socket_errors"] else ""))
     return row
 
 
@@ -462,6 +492,8 @@ def main():
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--idle-count", type=int, default=10000)
+    ap.add_argument("--quiet-wait", type=float, default=20.0,
+                    help="max seconds to wait for other load to stop before each run")
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "ringwire"))
     ap.add_argument("--idle-tool", required=True)
     ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")

@@ -128,14 +128,17 @@ long rw_percent_decode(const char *src, size_t n, char *dst, size_t cap);
 int rw_respond(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
                const void *body, size_t len);
 /* Body memory stays owned by the caller until release(arg) is called, after
- * the bytes have been written to the socket (or the connection died). */
+ * the bytes have been written to the socket (or the connection died).
+ * release(arg) runs exactly once, even when the call fails. */
 int rw_respond_ext(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
                    const void *body, size_t len, void (*release)(void *), void *arg);
 
 /* Streaming body: produce() is called (on the owning thread) whenever the
  * connection wants more; it calls rw_stream_write() zero or more times and
  * returns RW_STREAM_MORE or RW_STREAM_DONE. HTTP/1.1 uses chunked encoding
- * (content_length < 0) or Content-Length (>= 0). Never blocks the loop. */
+ * (content_length < 0) or Content-Length (>= 0). Never blocks the loop.
+ * on_close(ud) runs exactly once: when the stream ends, when the connection
+ * dies, or at once when the call fails or no body is sent (HEAD, 204, 304). */
 enum { RW_STREAM_MORE = 0, RW_STREAM_DONE = 1 };
 typedef int (*rw_stream_fn)(rw_stream *st, void *ud);
 int rw_respond_stream(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,

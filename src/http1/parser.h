@@ -46,12 +46,14 @@ typedef struct rw_h1_request {
     rw_str method;
     rw_method method_id;
     rw_str target;           /* request-target as sent */
-    rw_str path;             /* target up to '?' or '#' */
+    rw_str path;             /* target up to '?' or '#'; for an absolute-form target
+                              * without a path, a static "/" (not in the buffer) */
     rw_str query;            /* after '?', up to '#', without the '?' */
     int minor_version;       /* 0 or 1 (HTTP/1.x) */
     rw_header *headers;      /* caller-provided array ... */
     unsigned nheaders;       /* ... filled with this many fields, in order */
-    rw_str host;             /* Host field value (empty if none) */
+    rw_str host;             /* Host field value; for absolute-form and CONNECT targets
+                              * the target's authority (RFC 9112 3.2.2) */
     rw_h1_body_kind body;
     uint64_t content_length; /* when body == RW_H1_BODY_LENGTH */
     bool keep_alive;         /* from version + Connection tokens */
@@ -59,7 +61,8 @@ typedef struct rw_h1_request {
     bool upgrade;            /* Connection: upgrade + Upgrade present */
     rw_str upgrade_proto;    /* Upgrade field value */
     /* On RW_H1_ERROR: */
-    int error_status;        /* 400, 414, 431, 501 (unknown transfer coding), 505 */
+    int error_status;        /* 400, 414, 431, 501 (a transfer coding other than
+                              * chunked), 505 */
     const char *error_reason;/* static string, for logs/tests */
 } rw_h1_request;
 
