@@ -39,7 +39,7 @@ enum rw_uring_op {
     RW_UOP_SEND = 3,    /* conn: SEND / SENDMSG */
     RW_UOP_SEND_ZC = 4, /* conn: SEND_ZC / SENDMSG_ZC (+ notification CQE) */
     RW_UOP_CANCEL = 5,  /* conn: ASYNC_CANCEL issued for it */
-    RW_UOP_CLOSE = 6,   /* conn: IORING_OP_CLOSE */
+    RW_UOP_UNUSED = 6,  /* free */
     RW_UOP_WAKE = 7,    /* poll on the worker's wake eventfd */
 };
 #define RW_UOP_MASK 7u
@@ -61,7 +61,6 @@ enum {
     RW_UF_WAITBUF = 1u << 5,     /* on the ENOBUFS wait list (1 io_pending) */
     RW_UF_EOF = 1u << 6,         /* recv saw EOF/error: never re-arm */
     RW_UF_CLOSE = 1u << 7,       /* close decided: conn layer no longer called */
-    RW_UF_CLOSE_SENT = 1u << 8,  /* IORING_OP_CLOSE issued (1 io_pending) */
     RW_UF_CLOSED = 1u << 9,      /* fd closed: free when io_pending == 0 */
     RW_UF_LINGER = 1u << 10,     /* SHUT_WR sent, discarding input until EOF */
     RW_UF_LINGER_LIST = 1u << 11,/* on the linger list (1 io_pending) */
@@ -151,6 +150,7 @@ typedef struct rw_uring {
     bool accept_retry;         /* re-arm failed accepts at the next tick */
     bool wake_armed;
     bool stopping;             /* wake seen: accepts cancelled, draining */
+    uint64_t stop_at;          /* clock.now_ms when stopping began */
     unsigned live;             /* conns handed out by rw_conn_new, not yet freed */
 } rw_uring;
 

@@ -98,6 +98,15 @@ static void rw_uring_begin_stop(rw_uring *u)
         io_uring_prep_cancel64(sqe, rw_uring_ud((void *)((uintptr_t)i << 3), RW_UOP_ACCEPT), 0);
         io_uring_sqe_set_data64(sqe, rw_uring_ud(NULL, RW_UOP_IGNORE));
     }
+    /* Close our listeners now (as the epoll backend does): connections
+     * still in the backlog get a reset instead of hanging until exit. The
+     * cancelled accept holds its own file reference until it completes. */
+    for (int i = 0; i < u->w->n_listen; i++) {
+        if (u->w->listen_fds[i] >= 0)
+            close(u->w->listen_fds[i]);
+        u->w->listen_fds[i] = -1;
+    }
+    u->stop_at = u->w->clock.now_ms;
     rw_worker_drain(u->w);
 }
 
@@ -201,7 +210,11 @@ int rw_uring_worker_run(rw_worker *w)
             rw_uring_conn_linger_run(u, false);
         if (drained && u->live == 0)
             break;
-        if (drained && w->clock.now_ms - drained_at > RW_URING_TEARDOWN_MS) {
+        /* Bounded even if a conn never goes away (e.g. a send-zc
+         * notification that never comes): shutdown timeout + slack. */
+        if ((drained && w->clock.now_ms - drained_at > RW_URING_TEARDOWN_MS) ||
+            (u->stopping && w->clock.now_ms - u->stop_at >
+                                w->cfg->shutdown_timeout_ms + RW_URING_TEARDOWN_MS)) {
             rw_warn("worker %d: %u connections still busy after drain; tearing down", w->id,
                     u->live);
             break;

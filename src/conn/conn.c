@@ -10,6 +10,7 @@
 
 #include "app/server.h"
 #include "conn/conn_internal.h"
+#include "conn/proto.h"
 #include "core/log.h"
 
 /* ---- flush list ---------------------------------------------------------- */
@@ -89,7 +90,7 @@ void rw_conn_update_timer(rw_conn *c, bool progress)
         return;
     }
     rw_conn_timer t;
-    if (c->state == RW_CONN_CLOSING || rw_h1_busy(c) || (c->out && c->out->bytes > 0))
+    if (c->state == RW_CONN_CLOSING || rw_proto_busy(c) || (c->out && c->out->bytes > 0))
         t = RW_TIMER_BUSY;
     else if (c->in && c->in->len > 0)
         t = RW_TIMER_HEADER;
@@ -168,7 +169,7 @@ void rw_conn_free(rw_conn *c)
     if (c->on_flush)
         flush_unlink(c);
     rw_dlist_remove(&c->timer_link);
-    rw_h1_session_free(c);
+    rw_proto_free(c);
     inbuf_release(c);
     if (c->out) {
         rw_outbuf_pools pools = rw_conn_pools(w);
@@ -225,7 +226,7 @@ static void process_inbuf(rw_conn *c)
     rw_inbuf *in = c->in;
     if (!in || in->len == 0)
         return;
-    size_t used = rw_h1_process(c, in->data, in->len);
+    size_t used = rw_proto_process(c, in->data, in->len);
     if (c->in != in) /* cannot happen: the engine never touches c->in */
         return;
     if (used >= in->len) {
@@ -238,7 +239,7 @@ static void process_inbuf(rw_conn *c)
 
 static void after_input(rw_conn *c)
 {
-    if (c->state == RW_CONN_ACTIVE && (c->flags & RW_CONNF_EOF) && !rw_h1_paused(c)) {
+    if (c->state == RW_CONN_ACTIVE && (c->flags & RW_CONNF_EOF) && !rw_proto_paused(c)) {
         /* Peer sent everything it will send: finish what is queued, then go. */
         rw_conn_set_state(c, RW_CONN_CLOSING);
     }
@@ -259,10 +260,10 @@ void rw_conn_feed(rw_conn *c, const char *data, size_t len)
         }
         memcpy(c->in->data + c->in->len, data, len);
         c->in->len += len;
-        if (!rw_h1_paused(c))
+        if (!rw_proto_paused(c))
             process_inbuf(c);
     } else {
-        size_t used = rw_h1_paused(c) ? 0 : rw_h1_process(c, data, len);
+        size_t used = rw_proto_paused(c) ? 0 : rw_proto_process(c, data, len);
         if (used < len && c->state == RW_CONN_ACTIVE) {
             size_t rest = len - used;
             if (!inbuf_reserve(c, rest)) {
@@ -294,7 +295,7 @@ void rw_conn_io_error(rw_conn *c, int err)
 
 bool rw_conn_want_read(rw_conn *c)
 {
-    bool want = c->state == RW_CONN_ACTIVE && !(c->flags & RW_CONNF_EOF) && !rw_h1_paused(c) &&
+    bool want = c->state == RW_CONN_ACTIVE && !(c->flags & RW_CONNF_EOF) && !rw_proto_paused(c) &&
                 !(c->in && c->in->len >= c->w->inbuf_cap);
     uint8_t paused = !want;
     if (paused != c->read_paused) {
@@ -349,8 +350,8 @@ void rw_conn_out_done(rw_conn *c, size_t n)
     if (c->state == RW_CONN_DEAD)
         return;
     if (!c->out || !rw_outbuf_full(c->out)) {
-        rw_h1_on_drain(c); /* may produce more stream output or finish it */
-        if (c->state == RW_CONN_ACTIVE && !rw_h1_paused(c))
+        rw_proto_on_drain(c); /* may produce more stream output or finish it */
+        if (c->state == RW_CONN_ACTIVE && !rw_proto_paused(c))
             process_inbuf(c); /* pipelined requests waiting for room */
     }
     if (c->out || c->state != RW_CONN_ACTIVE)

@@ -54,6 +54,7 @@ typedef struct rw_conn {
     uint8_t timer;       /* rw_conn_timer */
     uint8_t on_flush;    /* queued on the worker's flush list */
     uint8_t read_paused; /* last value reported by rw_conn_want_read() */
+    uint8_t proto;       /* enum rw_proto (conn/proto.h) */
     uint32_t flags;      /* RW_CONNF_* */
     uint64_t deadline_ms;
     rw_dlist timer_link;
@@ -61,6 +62,7 @@ typedef struct rw_conn {
     struct rw_inbuf *in;   /* NULL unless a partial request is buffered */
     struct rw_outbuf *out; /* NULL unless output is queued */
     struct rw_h1_session *h1; /* NULL unless a request is in progress */
+    struct rw_h2_session *h2; /* HTTP/2 state once the connection switched */
     uint32_t requests;     /* served on this connection */
     /* Backend-private fields: the conn layer never touches these. */
     uint32_t io_flags;

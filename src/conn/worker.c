@@ -8,6 +8,7 @@
 #include "app/access_log.h"
 #include "app/server.h"
 #include "conn/conn_internal.h"
+#include "conn/proto.h"
 #include "core/log.h"
 
 /* Free objects kept per pool; beyond that memory goes back to malloc. */
@@ -106,8 +107,11 @@ void rw_worker_drain(rw_worker *w)
             next = it->next;
             rw_conn *c = conn_of(it);
             c->flags |= RW_CONNF_DRAINING;
+            rw_proto_drain(c);
             bool idle = t == RW_TIMER_IDLE || (t == RW_TIMER_HEADER && !(c->in && c->in->len));
-            if (idle)
+            /* HTTP/1 has nothing to say to an idle client; other engines
+             * (HTTP/2 GOAWAY) close by themselves from rw_proto_drain(). */
+            if (idle && c->state == RW_CONN_ACTIVE && c->proto == RW_PROTO_H1)
                 rw_conn_set_state(c, RW_CONN_DEAD);
         }
     }

@@ -62,7 +62,7 @@ typedef struct cli_opt {
 
 static const cli_opt opts[] = {
     { "listen", "ADDR:PORT", K_LISTEN, NOFIELD, 0, 0, false,
-      "listen address, repeatable (HOST:PORT, [V6]:PORT, :PORT)", RW_CLI_DEFAULT_LISTEN },
+      "listen address, repeatable (IPV4:PORT, [IPV6]:PORT, :PORT)", RW_CLI_DEFAULT_LISTEN },
     { "backend", "uring|epoll", K_BACKEND, FIELD(backend), 0, 0, false,
       "I/O backend (uring falls back to epoll when unavailable)", NULL },
     { "threads", "N", K_COUNT, FIELD(threads), 0, RW_CLI_MAX_THREADS, false,

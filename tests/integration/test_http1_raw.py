@@ -3,7 +3,6 @@
 request bodies, Expect: 100-continue, keep-alive rules."""
 import json
 import os
-import socket
 import sys
 import time
 

@@ -142,14 +142,36 @@ def refused(port):
         raise rwtest.TestFailure(f"connection over --max-conns got {short(data)}")
 
 
+def open_served(port, bound=5.0):
+    """A new connection that got a 200 for /plaintext. Retries while slots
+    are still held by connections the server has not yet seen close (e.g.
+    the harness's readiness probe)."""
+    deadline = time.monotonic() + bound
+    last = None
+    while time.monotonic() < deadline:
+        c = None
+        try:
+            c = rwtest.Conn(port, timeout=3)
+            c.send(request("GET", "/plaintext"))
+            r = c.read_response()
+            if r.status == 200 and r.body == PLAINTEXT_BODY:
+                return c
+            last = f"status {r.status}"
+        except (OSError, rwtest.TestFailure) as e:
+            last = str(e)
+        if c:
+            c.close()
+        time.sleep(0.1)
+    raise rwtest.TestFailure(f"no connection slot within {bound}s under --max-conns {MAX_CONNS} ({last})")
+
+
 @test
 def max_conns(ctx):
     with ctx.start_server(extra_args=["--max-conns", str(MAX_CONNS)]) as s:
-        first = [rwtest.Conn(s.port) for _ in range(MAX_CONNS)]
+        first = []
         try:
-            for c in first:
-                c.send(request("GET", "/plaintext"))
-                check_eq(c.read_response().body, PLAINTEXT_BODY, "one of the first connections")
+            for _ in range(MAX_CONNS):
+                first.append(open_served(s.port))
             for i in range(MAX_CONNS + 1, 11):
                 check(refused(s.port), f"connection {i} not refused")
             check(s.alive(), "server died refusing connections")
@@ -159,25 +181,11 @@ def max_conns(ctx):
             # Free two slots; new connections are accepted again.
             for c in first[:2]:
                 c.close()
-            deadline = time.monotonic() + 5
-            served = 0
-            extra = []
-            while served < 2 and time.monotonic() < deadline:
-                try:
-                    c = rwtest.Conn(s.port, timeout=3)
-                    c.send(request("GET", "/plaintext"))
-                    r = c.read_response()
-                    if r.status == 200:
-                        extra.append(c)
-                        served += 1
-                        continue
-                    c.close()
-                except (OSError, rwtest.TestFailure):
-                    pass
-                time.sleep(0.2)
-            check_eq(served, 2, "new connections served after closing two")
-            for c in extra:
-                c.close()
+            first += [open_served(s.port), open_served(s.port)]
+            for i, c in enumerate(first[2:]):
+                c.send(request("GET", "/plaintext"))
+                check_eq(c.read_response().body, PLAINTEXT_BODY, f"connection {i} after recovery")
+            check(refused(s.port), "limit no longer enforced after recovery")
         finally:
             for c in first:
                 c.close()

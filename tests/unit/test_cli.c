@@ -56,7 +56,7 @@ static int c_defaults(const rw_config *c)
 {
     return c->n_listen == 0 && c->backend == RW_BACKEND_URING && c->threads == 0 &&
            !c->pin_cpus && c->ring_entries == 4096 && c->bufs == 1024 && c->buf_size == 8192 &&
-           !c->sqpoll && c->send_zc_threshold == 65536 && c->max_conns == 16384 &&
+           !c->sqpoll && c->send_zc_threshold == 0 && c->max_conns == 16384 &&
            c->keepalive_timeout_ms == 60000 && c->header_timeout_ms == 10000 &&
            c->shutdown_timeout_ms == 10000 && c->max_request_line == 8192 &&
            c->max_header_bytes == 16384 && c->max_headers == 100 && c->max_body == 1048576 &&
@@ -73,7 +73,7 @@ static int c_ring(const rw_config *c) { return c->ring_entries == 256; }
 static int c_bufs(const rw_config *c) { return c->bufs == 4096; }
 static int c_bufsize_k(const rw_config *c) { return c->buf_size == 16384; }
 static int c_bufsize_m(const rw_config *c) { return c->buf_size == 1048576; }
-static int c_zc_off(const rw_config *c) { return c->send_zc_threshold == 0; }
+static int c_zc_64k(const rw_config *c) { return c->send_zc_threshold == 65536; }
 static int c_zc_g(const rw_config *c) { return c->send_zc_threshold == (1u << 30); }
 static int c_maxconns(const rw_config *c) { return c->max_conns == 2; }
 static int c_maxconns0(const rw_config *c) { return c->max_conns == 0; }
@@ -144,7 +144,7 @@ static const ok_case ok_cases[] = {
     { { "--bufs=4096" }, "bufs pow2", c_bufs },
     { { "--buf-size", "16k" }, "buf-size k", c_bufsize_k },
     { { "--buf-size=1M" }, "buf-size M", c_bufsize_m },
-    { { "--send-zc-threshold=0" }, "zc off", c_zc_off },
+    { { "--send-zc-threshold=64k" }, "zc 64k", c_zc_64k },
     { { "--send-zc-threshold", "1g" }, "zc 1g", c_zc_g },
     { { "--max-conns", "2" }, "max-conns", c_maxconns },
     { { "--max-conns=0" }, "max-conns unlimited", c_maxconns0 },
@@ -330,7 +330,8 @@ static void test_help_version(void)
         "--listen ADDR:PORT", "(default: 0.0.0.0:8080)", "--backend uring|epoll",
         "(default: uring)", "--threads N", "--pin-cpus", "--ring-entries N", "(default: 4096)",
         "--bufs N", "--buf-size BYTES", "(default: 8k)", "--sqpoll", "--send-zc-threshold BYTES",
-        "(default: 64k)", "--max-conns N", "(default: 16384)", "--keepalive-timeout SECS",
+        "(default: 0)",
+        "--max-conns N", "(default: 16384)", "--keepalive-timeout SECS",
         "(default: 60)", "--header-timeout SECS", "--shutdown-timeout SECS", "(default: 10)",
         "--max-request-line BYTES", "--max-header-bytes BYTES", "(default: 16k)",
         "--max-headers N", "(default: 100)", "--max-body BYTES", "(default: 1m)",
