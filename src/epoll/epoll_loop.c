@@ -369,7 +369,7 @@ int rw_epoll_worker_run(rw_worker *w)
             e->accept_paused = false;
             listeners_register(e, true);
         }
-        if (w->clock.now_ms != last_tick) {
+        if (w->clock.now_ms - last_tick >= RW_TICK_MS) { /* same cadence as io_uring */
             last_tick = w->clock.now_ms;
             rw_worker_tick(w);
         }
