@@ -152,9 +152,15 @@ static void encode_field(rw_hpack_encoder *e, const rw_hpack_field *f, outbuf *o
         nhash = hash_bytes(HASH_SEED, f->name.p, f->name.n);
         hash = hash_bytes(nhash, f->value.p, f->value.n);
     }
-    for (uint32_t i = 1; i <= e->t.count; i++) { /* newest first: smallest index */
-        const rw_hpack_entry *ent = rw_hpack_table_get(&e->t, i);
-        if (ent->nhash != nhash || ent->nlen != f->name.n ||
+    /* Newest first (smallest index); walk the slot ring directly. */
+    uint32_t slot = e->t.count ? e->t.first + e->t.count - 1 : 0;
+    if (slot >= e->t.ents_cap)
+        slot -= e->t.ents_cap;
+    for (uint32_t i = 1; i <= e->t.count; i++, slot = slot ? slot - 1 : e->t.ents_cap - 1) {
+        const rw_hpack_entry *ent = &e->t.ents[slot];
+        if (ent->nhash != nhash)
+            continue;
+        if (ent->nlen != f->name.n ||
             !rw_hpack_table_eq(&e->t, ent->off, ent->nlen, f->name.p))
             continue;
         if (!never && ent->hash == hash && ent->vlen == f->value.n &&
