@@ -43,12 +43,13 @@ STATIC_FILES = {"static4k": ("4k.bin", 4096), "static64k": ("64k.bin", 65536),
 PIPELINE_DEPTH = 16
 PORT_RANGE = (20000, 32000)  # below the ephemeral range, so wrk never holds one
 NOFILE = 20000               # RLIMIT_NOFILE for servers and clients
-MAX_CONNS = 11000            # nginx worker_connections / h2o max-connections
+MAX_CONNS = 13500            # nginx worker_connections / h2o max-connections (warm + measured idle)
 READY_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3
 WRK_GRACE_S = 30             # wrk must finish within duration + this
 CLIENT_SATURATED = 0.90      # client CPU / wall above this = client-bound
 IDLE_SETTLE_S = 1.0          # let the server finish reacting before reading RSS
+IDLE_WARM = 2000             # connections opened (and kept) before the baseline RSS
 IDLE_CONNECT_TIMEOUT_MS = 60000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUIET_LOAD = 0.15            # CPUs busy with other work that counts as idle
@@ -115,6 +116,14 @@ def machine_info():
                 model = line.split(":", 1)[1].strip()
                 break
     return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release()}
+
+
+def tcp_congestion_control():
+    try:
+        with open("/proc/sys/net/ipv4/tcp_congestion_control") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
 
 
 def tool_version(cmd):
@@ -428,35 +437,57 @@ def bench_one(args, server, workload, rep, meta, duration):
     return row
 
 
+def _idle_client(args, srv, count):
+    """Starts idle_conns for count connections; returns (proc, connected, responded)."""
+    p = subprocess.Popen([args.idle_tool, "127.0.0.1", str(srv.port), str(count),
+                          "/plaintext", str(IDLE_CONNECT_TIMEOUT_MS)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=pinned(args.client_cpu))
+    line = p.stdout.readline().decode().split()
+    ok = len(line) == 3 and line[0] == "READY"
+    return p, (int(line[1]) if ok else 0), (int(line[2]) if ok else 0)
+
+
+def _idle_finish(p):
+    try:
+        out, err = p.communicate(b"done\n", timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    m = re.search(r"closed_by_server=(\d+)", out.decode())
+    if err:
+        log("idle_conns: " + err.decode(errors="replace").strip()[-300:])
+    return int(m.group(1)) if m else -1
+
+
 def bench_idle(args, name, rep, tmp, meta):
-    """Fresh server; open N keep-alive connections with one request each; RSS delta."""
+    """Fresh server; the marginal RSS cost of an idle keep-alive connection.
+
+    IDLE_WARM connections (one request each) are opened first and kept open,
+    so fixed per-process memory that the first connections touch (receive
+    buffer pools, provided-buffer rings, allocator arenas) is in the baseline;
+    then N more are opened, each with one answered request, and the RSS delta
+    is divided by N."""
     srv = Server(name, args, tmp, args.server_cpu, "-idle%d" % rep)
     srv.version = meta["versions"][name]
     srv.start()
+    warm = None
+    p = None
     try:
         check_response(srv, args, "plaintext")
+        warm, _, _ = _idle_client(args, srv, min(IDLE_WARM, args.idle_count))
         time.sleep(IDLE_SETTLE_S)
         pid = srv.proc.pid
         before = proc_rss_kb(pid)
-        p = subprocess.Popen([args.idle_tool, "127.0.0.1", str(srv.port), str(args.idle_count),
-                              "/plaintext", str(IDLE_CONNECT_TIMEOUT_MS)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, preexec_fn=pinned(args.client_cpu))
-        line = p.stdout.readline().decode().split()
-        connected = int(line[1]) if len(line) == 3 and line[0] == "READY" else 0
-        responded = int(line[2]) if len(line) == 3 and line[0] == "READY" else 0
+        p, connected, responded = _idle_client(args, srv, args.idle_count)
         time.sleep(IDLE_SETTLE_S)
         after = proc_rss_kb(pid)
-        try:
-            out, err = p.communicate(b"done\n", timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        m = re.search(r"closed_by_server=(\d+)", out.decode())
-        closed = int(m.group(1)) if m else -1
-        if err:
-            log("idle_conns: " + err.decode(errors="replace").strip()[-300:])
+        closed = _idle_finish(p)
+        p = None
     finally:
+        for proc in (p, warm):
+            if proc is not None:
+                _idle_finish(proc)
         srv.stop()
     per = (after - before) * 1024 / responded if responded else float("nan")
     log("idle       %-15s rep %d: %d/%d connections answered, RSS %d -> %d kB, %.0f B/conn"
@@ -529,7 +560,7 @@ def main():
             **machine_info(), "nginx_version": tool_version([args.nginx, "-v"]),
             "h2o_version": tool_version([args.h2o, "--version"]),
             "wrk_version": tool_version([args.wrk, "-v"]).split(" Copyright")[0],
-            "ringwire_version": rw_version, "duration_s": args.duration, "reps": args.reps,
+            "ringwire_version": rw_version, "tcp_congestion_control": tcp_congestion_control(), "duration_s": args.duration, "reps": args.reps,
             "connections": args.connections, "server_cpu": args.server_cpu,
             "client_cpu": args.client_cpu, "idle_count": args.idle_count,
             "pipeline_depth": PIPELINE_DEPTH}
