@@ -2,7 +2,8 @@
 """Turns benchmark output into Markdown tables (and a plot).
 
   report.py micro RESULT.json        rw_bench --benchmark_format=json output ->
-                                     ours ns/req, peer ns/req, ratio
+                                     per family (parse, hpack/encode, ...):
+                                     ours ns/item, peer ns/item, ratio
   report.py e2e RESULTS_DIR [--plot FILE.svg|.png]
                                      raw.csv + idle.csv + machine.json from
                                      bench/run.sh -> medians, ratios, idle cost
@@ -31,38 +32,74 @@ WORKLOAD_TITLE = {
     "static4k": "static 4 KiB",
     "static64k": "static 64 KiB",
     "static1m": "static 1 MiB",
+    "h2c_m1": "h2c -m 1 (h2load -c16)",
+    "h2c_m32": "h2c -m 32 (h2load -c16)",
 }
 
 
 # ---- micro -----------------------------------------------------------------
+# Benchmark names are FAMILY.../IMPL/CASE, e.g. parse/ringwire/browser_get or
+# hpack/decode/nghttp2/sequence. Each family gets one table pairing ours with
+# its peer; a family without a peer (h2frame/...) is listed alone.
+OURS = "ringwire"
+PEERS = ("picohttpparser", "nghttp2")
+UNIT = {"parse": "req", "hpack": "field", "h2frame": "frame"}
+
+
 def micro(path):
     with open(path) as f:
         data = json.load(f)
-    rows = {}
+    fams = {}  # family -> {case -> {impl -> (ns/item, bytes/s)}}
+    medians = set()  # with --benchmark_repetitions: the median wins over single runs
     for b in data["benchmarks"]:
-        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+        if b.get("error_occurred"):
             continue
-        parts = b["name"].split("/")
-        if len(parts) < 3 or parts[0] != "parse":
+        if b.get("run_type", "iteration") == "aggregate":
+            if b.get("aggregate_name") != "median":
+                continue
+            name = b["run_name"]
+            medians.add(name)
+        elif b["name"] in medians:
             continue
-        parser, corpus = parts[1], parts[2]
+        else:
+            name = b["name"]
+        parts = name.split("/")
+        impls = [i for i, p in enumerate(parts) if p == OURS or p in PEERS]
+        if not impls or impls[0] == 0 or impls[0] == len(parts) - 1:
+            continue
+        i = impls[0]
+        family, impl, case = "/".join(parts[:i]), parts[i], "/".join(parts[i + 1:])
         ips = b.get("items_per_second")
         if not ips:
             continue
-        rows.setdefault(corpus, {})[parser] = (1e9 / ips, b.get("bytes_per_second", 0.0))
+        fams.setdefault(family, {}).setdefault(case, {})[impl] = (
+            1e9 / ips, b.get("bytes_per_second", 0.0))
     ctx = data.get("context", {})
     print("Machine: %s, %s CPUs, kernel %s" % (ctx.get("cpu_model", "?"), ctx.get("num_cpus", "?"),
                                              ctx.get("kernel", "?")))
-    print()
-    print("| corpus | ringwire ns/req | picohttpparser ns/req | ratio (ours/peer) "
-          "| ringwire GB/s | picohttpparser GB/s |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for corpus, r in rows.items():
-        ours, peer = r.get("ringwire"), r.get("picohttpparser")
-        if not ours or not peer:
+    for family, rows in fams.items():
+        unit = UNIT.get(family.split("/")[0], "item")
+        peers = [p for p in PEERS if any(p in r for r in rows.values())]
+        print()
+        print("### %s" % family)
+        print()
+        if not peers:
+            print("| case | ringwire ns/%s | ringwire GB/s |" % unit)
+            print("|---|---:|---:|")
+            for case, r in rows.items():
+                if OURS in r:
+                    print("| %s | %.1f | %.2f |" % (case, r[OURS][0], r[OURS][1] / 1e9))
             continue
-        print("| %s | %.1f | %.1f | %.2f | %.2f | %.2f |" % (
-            corpus, ours[0], peer[0], ours[0] / peer[0], ours[1] / 1e9, peer[1] / 1e9))
+        peer = peers[0]
+        print("| case | ringwire ns/%s | %s ns/%s | ratio (ours/peer) "
+              "| ringwire GB/s | %s GB/s |" % (unit, peer, unit, peer))
+        print("|---|---:|---:|---:|---:|---:|")
+        for case, r in rows.items():
+            ours, other = r.get(OURS), r.get(peer)
+            if not ours or not other:
+                continue
+            print("| %s | %.1f | %.1f | %.2f | %.2f | %.2f |" % (
+                case, ours[0], other[0], ours[0] / other[0], ours[1] / 1e9, other[1] / 1e9))
     return 0
 
 

@@ -47,6 +47,7 @@ need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v h2o >/dev/null || need+=(h2o)
 command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v taskset >/dev/null || need+=(util-linux)
 $PY -c 'import matplotlib' 2>/dev/null || need+=(python3-matplotlib)
 if [ $micro = 1 ]; then

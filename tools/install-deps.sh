@@ -19,6 +19,7 @@ PACKAGES=(
   zlib1g-dev
   libbenchmark-dev
   libnghttp2-dev
+  libh2o-dev           # picohttpparser peer for the parser micro-benchmark
   curl
   wrk
   nghttp2-client
@@ -28,13 +29,16 @@ PACKAGES=(
   lua5.1
   procps
   iproute2
+  systemtap-sdt-dev          # <sys/sdt.h>: USDT probes (src/core/probes.h)
+  linux-perf                 # tools/profile, tests/integration/test_usdt.py
+  python3-prometheus-client  # exposition-format check in test_metrics.py
+  util-linux                 # taskset (tools/profile)
 )
 
 # Benchmark-only extras (issue 3): peer servers and plotting.
 BENCH_PACKAGES=(
   nginx-light
   h2o
-  libh2o-dev
   gnuplot-nox
 )
 
@@ -58,6 +62,12 @@ if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: not root and sudo is missing" >&2
     exit 1
   fi
+fi
+
+# Node.js + npm drive the WebSocket client tests (npm package `ws`). This
+# machine kind ships its own Node; only a machine without any gets Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
 fi
 
 missing=()

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/probes.h"
+
 /* ---- lists holding a reference ---- */
 
 static int rw_uring_list_push(rw_uring_connlist *l, rw_conn *c, uint64_t deadline, bool timed)
@@ -155,6 +157,7 @@ static void rw_uring_start_close(rw_uring *u, rw_conn *c, bool graceful)
 static void rw_uring_send(rw_uring *u, rw_conn *c, const struct iovec *iov, int n, size_t bytes)
 {
     bool zc = u->use_zc && bytes >= u->zc_threshold && !(c->io_flags & RW_UF_NO_ZC) &&
+              !rw_conn_ktls(c) && /* send_zc on kTLS: EOPNOTSUPP (6.1) */
               (n == 1 ? u->feat.send_zc : u->feat.sendmsg_zc);
     rw_uring_sendop *op = NULL;
     if (zc || n > 1) {
@@ -241,6 +244,7 @@ static void rw_uring_recv_cqe(rw_uring *u, rw_conn *c, int res, unsigned flags)
         ended = true;
     } else if (res == -ENOBUFS) {
         u->w->stats.enobufs++;
+        RW_PROBE1(enobufs, u->w->id);
         /* Re-armed at the end of this iteration, after buffers went back. */
         if ((!(c->io_flags & RW_UF_CLOSE) || (c->io_flags & RW_UF_LINGER)) &&
             !(c->io_flags & RW_UF_WAITBUF)) {
@@ -249,6 +253,10 @@ static void rw_uring_recv_cqe(rw_uring *u, rw_conn *c, int res, unsigned flags)
             else
                 ended = true, res = -ENOMEM;
         }
+    } else if (res == -EIO && deliver && rw_conn_ktls(c)) {
+        /* kTLS: a non-data record (alert, KeyUpdate) is waiting. */
+        if (!rw_conn_ktls_control(c))
+            c->io_flags |= RW_UF_EOF; /* it ended the input; the conn layer knows */
     } else if (res < 0 && res != -ECANCELED) {
         ended = true;
     }
@@ -299,6 +307,14 @@ void rw_uring_conn_flush(rw_uring *u, rw_conn *c)
     if (st == RW_CONN_DEAD) {
         rw_uring_start_close(u, c, false);
         return;
+    }
+    if (!(f & (RW_UF_SEND | RW_UF_RECV))) {
+        rw_conn_io_quiet(c); /* nothing in flight: the kTLS switch may happen now */
+        st = rw_conn_get_state(c);
+        if (st == RW_CONN_DEAD) {
+            rw_uring_start_close(u, c, false);
+            return;
+        }
     }
     if (!(f & RW_UF_SEND)) {
         const struct iovec *iov;

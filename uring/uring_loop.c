@@ -242,7 +242,7 @@ int rw_uring_worker_run(rw_worker *w)
         w->stats.completions += n;
         rw_uring_buf_flush(&u->bufs);
 
-        if (w->clock.now_ms - last_tick >= RW_TICK_MS) {
+        if (w->clock.now_ms - last_tick + RW_TICK_SLACK_MS >= RW_TICK_MS) {
             last_tick = w->clock.now_ms;
             rw_worker_tick(w);
             rw_uring_conn_linger_run(u, true);

@@ -35,7 +35,10 @@ BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(BENCH_DIR)
 
 SERVERS = ["ringwire-uring", "ringwire-epoll", "nginx", "h2o"]
-WORKLOADS = ["plaintext", "pipeline", "close", "static4k", "static64k", "static1m", "idle"]
+WORKLOADS = ["plaintext", "pipeline", "close", "static4k", "static64k", "static1m",
+             "h2c_m1", "h2c_m32", "idle"]
+H2_CONNECTIONS = 16          # h2load -c (the issue's reference figures use 16)
+H2_STREAMS = {"h2c_m1": 1, "h2c_m32": 32}
 
 PLAINTEXT_BODY = b"Hello, World!"
 STATIC_FILES = {"static4k": ("4k.bin", 4096), "static64k": ("64k.bin", 65536),
@@ -203,6 +206,7 @@ class Server:
     def __init__(self, name, args, tmp, cpu, tag=""):
         self.name, self.args, self.tmp, self.cpu = name, args, tmp, cpu
         self.port = 0
+        self.h2port = 0  # where h2c (prior knowledge) is served: nginx needs its own listener
         self.proc = None
         self.version = "unknown"
         self.log_path = os.path.join(args.out, "server-%s%s.log" % (name, tag))
@@ -217,7 +221,8 @@ class Server:
         conf_dir = os.path.join(self.tmp, "%s-%d" % (self.name, self.port))
         os.makedirs(conf_dir, exist_ok=True)
         os.chmod(conf_dir, 0o755)
-        subst = {"PORT": self.port, "ROOT": a.docroot, "TMP": conf_dir, "NOFILE": NOFILE,
+        subst = {"PORT": self.port, "H2PORT": self.h2port, "ROOT": a.docroot, "TMP": conf_dir,
+                 "NOFILE": NOFILE,
                  "MAXCONN": MAX_CONNS, "USER": "nobody"}
         if self.name == "nginx":
             conf = os.path.join(conf_dir, "nginx.conf")
@@ -239,6 +244,10 @@ class Server:
 
     def _start_once(self):
         self.port = free_port()
+        self.h2port = self.port
+        if self.name == "nginx":
+            while self.h2port == self.port:
+                self.h2port = free_port()
         cmd = self.command()
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
@@ -356,6 +365,31 @@ def wrk_command(args, server, workload, duration):
     return cmd
 
 
+def h2load_command(args, server, workload, duration):
+    url = "http://127.0.0.1:%d/plaintext" % server.h2port
+    return [args.h2load, "-t1", "-c%d" % H2_CONNECTIONS, "-m%d" % H2_STREAMS[workload],
+            "-D", str(duration), url]
+
+
+def parse_h2load(out):
+    """h2load has no percentiles: mean request time goes to avg_us; p50/p99 stay
+    empty. Failed/errored/timed-out requests count as socket errors."""
+    def num(pat, cast=float, default=0):
+        m = re.search(pat, out)
+        return cast(m.group(1)) if m else default
+    reqs = num(r"requests: \d+ total, \d+ started, (\d+) done", int)
+    failed = (num(r"(\d+) failed", int) + num(r"(\d+) errored", int) +
+              num(r"(\d+) timeout", int))
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    non2xx = sum(int(x) for x in codes.groups()[1:]) if codes else 0
+    m = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", out)
+    avg = parse_time_us(m.group(1)) if m else float("nan")
+    mbps = num(r"req/s, ([\d.]+)MB/s")
+    return {"requests": reqs, "rps": num(r"finished in [\d.]+s, ([\d.]+) req/s"),
+            "p50_us": float("nan"), "p99_us": float("nan"), "avg_us": avg,
+            "transfer_mbps": mbps, "socket_errors": failed, "non_2xx": non2xx}
+
+
 def run_wrk(args, cmd, duration):
     """Runs wrk pinned to the client CPU; returns (stdout, client CPU s, wall s)."""
     t0 = time.monotonic()
@@ -402,7 +436,11 @@ def bench_one(args, server, workload, rep, meta, duration):
     pid = server.proc.pid
     load_before = wait_quiet(args.quiet_wait)
     cpu0, busy0 = proc_cpu_s(pid), system_busy_s()
-    out, client_cpu, wall = run_wrk(args, wrk_command(args, server, workload, duration), duration)
+    if workload in H2_STREAMS:
+        cmd = h2load_command(args, server, workload, duration)
+    else:
+        cmd = wrk_command(args, server, workload, duration)
+    out, client_cpu, wall = run_wrk(args, cmd, duration)
     busy1 = system_busy_s()
     if not server.alive():
         raise RuntimeError("%s died during the run (exit %s); see %s"
@@ -411,7 +449,7 @@ def bench_one(args, server, workload, rep, meta, duration):
     rss = proc_rss_kb(pid)
     with open(os.path.join(args.out, "wrk-%s-%s-%d.txt" % (workload, server.name, rep)), "w") as f:
         f.write(out)
-    w = parse_wrk(out)
+    w = parse_h2load(out) if workload in H2_STREAMS else parse_wrk(out)
     cpu = cpu1 - cpu0
     # CPU time of everything that is neither the server nor wrk (other jobs on
     # this machine, kernel threads): a contended run is flagged in the report.
@@ -530,6 +568,7 @@ def main():
     ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     ap.add_argument("--h2o", default=shutil.which("h2o") or "/usr/bin/h2o")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    ap.add_argument("--h2load", default=shutil.which("h2load") or "/usr/bin/h2load")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     if args.smoke:

@@ -43,6 +43,8 @@ typedef enum rw_backend_kind {
 } rw_backend_kind;
 
 #define RW_MAX_LISTEN 8
+#define RW_MAX_H2_PUSH 16 /* --h2-push rules */
+#define RW_MAX_TLS_SNI 7  /* --tls-sni certificates (+ the default one) */
 
 typedef struct rw_listen_addr {
     struct sockaddr_storage ss;
@@ -76,6 +78,36 @@ typedef struct rw_config {
     int log_level;            /* 0 error, 1 warn, 2 info, 3 debug */
     const char *access_log;   /* path or NULL */
     int listen_backlog;
+    /* Observability (docs/profiling.md) */
+    bool metrics;             /* serve Prometheus text on metrics_path (and /_status) */
+    const char *metrics_path; /* must start with '/'; read when routes are registered */
+    unsigned stats_interval_ms; /* log a rate line this often, 0 = off */
+    /* HTTP/2 (docs/http2.md) */
+    unsigned h2_max_concurrent_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS; REFUSED_STREAM beyond */
+    unsigned h2_initial_window;   /* SETTINGS_INITIAL_WINDOW_SIZE we announce (request bodies) */
+    unsigned h2_max_frame_size;   /* SETTINGS_MAX_FRAME_SIZE we accept */
+    size_t h2_max_header_list;    /* SETTINGS_MAX_HEADER_LIST_SIZE; 431 beyond */
+    const char *h2_push[RW_MAX_H2_PUSH]; /* "PATH=ASSET[,ASSET...]": push rules */
+    int n_h2_push;
+    /* WebSocket and SSE (docs/websocket.md) */
+    size_t ws_max_frame;          /* 1009 beyond */
+    size_t ws_max_message;        /* after decompression; 1009 beyond */
+    size_t ws_max_queue;          /* queued output bytes per WS connection; over: send fails, 1008 */
+    bool ws_no_deflate;           /* decline permessage-deflate offers */
+    unsigned ws_deflate_threshold; /* messages shorter than this go uncompressed */
+    unsigned sse_ping_ms;         /* keep-alive comment on idle SSE streams, 0 = off */
+    size_t sse_max_queue;         /* queued event bytes per SSE stream; over: send fails, closed */
+    const char *sse_cors;         /* Access-Control-Allow-Origin on SSE responses, NULL = none */
+    /* TLS (docs/tls.md): on for every listener when tls_cert is set. The
+     * strings are borrowed: they must outlive the server. */
+    const char *tls_cert;         /* PEM certificate chain (default certificate) */
+    const char *tls_key;          /* its PEM private key */
+    const char *tls_sni[RW_MAX_TLS_SNI]; /* "HOST[,HOST]:CERT:KEY": chosen by SNI */
+    int n_tls_sni;
+    unsigned tls_min_version;     /* 12 or 13; 0 = 12 */
+    const char *tls_ciphers;      /* TLS 1.2 cipher list, NULL = AEAD suites kTLS can take */
+    const char *tls_ciphersuites; /* TLS 1.3 suites, NULL = the same */
+    int ktls;                     /* 0 auto (use when the kernel can), 1 on (required), 2 off */
 } rw_config;
 
 void rw_config_defaults(rw_config *cfg);
@@ -149,6 +181,13 @@ int rw_stream_write(rw_stream *st, const void *data, size_t len);
 /* A producer that returned RW_STREAM_MORE without writing anything is not
  * called again until rw_stream_wake() (same thread) says it has data. */
 void rw_stream_wake(rw_stream *st);
+
+/* Server push (HTTP/2): promises a GET for path (same :authority and
+ * :scheme as r, plus hdrs) on r's stream and answers it through the router
+ * on a new server stream. Returns 0, or -1 when nothing was pushed (HTTP/1,
+ * the client disabled push, limits, r already answered). Call before
+ * responding to r. */
+int rw_push(rw_request *r, const char *path, const rw_header *hdrs, size_t nhdrs);
 
 /* Reason phrase for a status code ("OK", "Not Found", ...). */
 const char *rw_status_reason(int status);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/metrics.h"
+#include "app/realtime_demo.h"
 #include "app/static.h"
 #include "core/log.h"
 #include "core/pool.h"
@@ -221,6 +223,10 @@ int rw_app_add_builtin_routes(rw_server *s, const rw_config *cfg)
         rw_error("builtin: cannot register routes");
         return -1;
     }
+    if (cfg->metrics && rw_metrics_add_routes(s, cfg) < 0)
+        return -1;
+    if (rw_app_add_realtime_routes(s, cfg) < 0)
+        return -1;
     if (!cfg->root)
         return 0;
     static_root *r = malloc(sizeof *r);

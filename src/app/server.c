@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "app/stats_log.h"
+#include "conn/tls_layer.h"
 #include "core/log.h"
 
 /* How often the main thread re-checks stop_requested and worker exits while
@@ -72,6 +74,7 @@ void rw_server_free(rw_server *s)
     if (!s)
         return;
     rw_router_free(&s->router);
+    rw_tls_server_free(s);
     free((char *)s->cfg.root);
     free((char *)s->cfg.access_log);
     free(s);
@@ -103,29 +106,6 @@ void rw_server_stats(rw_server *s, rw_stats *out)
     memset(out, 0, sizeof *out);
     for (int i = 0; s->workers && i < s->nworkers; i++)
         rw_stats_add(out, &s->workers[i].stats);
-}
-
-static void log_stats(rw_server *s)
-{
-    rw_stats st;
-    rw_server_stats(s, &st);
-    rw_log_write(RW_LOG_INFO,
-                 "stats: conns open=%u accepted=%llu refused=%llu closed=%llu timed_out=%llu "
-                 "requests=%llu 1xx=%llu 2xx=%llu 3xx=%llu 4xx=%llu 5xx=%llu parse_errors=%llu "
-                 "bytes_in=%llu bytes_out=%llu loops=%llu events=%llu submits=%llu "
-                 "enobufs=%llu send_zc=%llu",
-                 atomic_load(&s->conns), (unsigned long long)st.conns_accepted,
-                 (unsigned long long)st.conns_refused, (unsigned long long)st.conns_closed,
-                 (unsigned long long)st.conns_timed_out, (unsigned long long)st.requests,
-                 (unsigned long long)st.responses_by_class[1],
-                 (unsigned long long)st.responses_by_class[2],
-                 (unsigned long long)st.responses_by_class[3],
-                 (unsigned long long)st.responses_by_class[4],
-                 (unsigned long long)st.responses_by_class[5],
-                 (unsigned long long)st.parse_errors, (unsigned long long)st.bytes_in,
-                 (unsigned long long)st.bytes_out, (unsigned long long)st.loop_iterations,
-                 (unsigned long long)st.completions, (unsigned long long)st.submits,
-                 (unsigned long long)st.enobufs, (unsigned long long)st.send_zc);
 }
 
 static void raise_nofile(void)
@@ -257,13 +237,16 @@ static void teardown_workers(rw_server *s, rw_worker *ws, int ninit)
 
 static const char *const backend_names[] = { "uring", "epoll" };
 
-/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats) or a stop request,
- * then for every worker to finish. The signals stay blocked throughout so a
- * second Ctrl-C during the drain is consumed here instead of killing us. */
+/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats dump) or a stop
+ * request, then for every worker to finish; logs the --stats-interval
+ * lines meanwhile. The signals stay blocked throughout so a second Ctrl-C
+ * during the drain is consumed here instead of killing us. */
 static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
 {
     const struct timespec tick = { 0, RW_SERVER_WAIT_MS * 1000000L };
     bool stopping = false;
+    rw_stats_ticker ticker;
+    rw_stats_ticker_start(&ticker, s, s->cfg.stats_interval_ms);
     for (;;) {
         if (!stopping && (atomic_load(&s->stop_requested) || atomic_load(running) == 0)) {
             stopping = true;
@@ -284,7 +267,11 @@ static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
                         sig == SIGINT ? "SIGINT" : "SIGTERM");
             atomic_store(&s->stop_requested, 1);
         } else if (sig == SIGUSR1) {
-            log_stats(s);
+            rw_stats_log_dump(s);
+        }
+        if (!stopping) {
+            rw_stats_ticker_poll(&ticker, s);
+            rw_tls_server_tick(s); /* session ticket key rotation */
         }
     }
 }
@@ -316,6 +303,9 @@ int rw_server_run(rw_server *s, bool install_signals)
         rw_warn("io_uring is unusable here; falling back to the epoll backend");
         cfg->backend = RW_BACKEND_EPOLL;
     }
+
+    if (rw_tls_server_init(s) < 0)
+        return -1; /* the reason (file, mismatch, --ktls on) is logged */
 
     if (cfg->access_log) {
         s->access_log_fd = open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -16,6 +16,7 @@ struct rw_server {
     atomic_uint conns;          /* open connections, process-wide (checked at accept) */
     atomic_int stop_requested;  /* set by rw_server_stop() / signals */
     int access_log_fd;          /* -1 when off */
+    struct rw_tls_server *tls;  /* NULL unless TLS is on (conn/tls_layer.c) */
 };
 
 /* Called by rw_conn_new()/rw_conn_free(): enforce --max-conns. */

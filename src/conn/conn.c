@@ -11,7 +11,9 @@
 #include "app/server.h"
 #include "conn/conn_internal.h"
 #include "conn/proto.h"
+#include "conn/tls_layer.h"
 #include "core/log.h"
+#include "core/probes.h"
 
 /* ---- flush list ---------------------------------------------------------- */
 
@@ -90,7 +92,10 @@ void rw_conn_update_timer(rw_conn *c, bool progress)
         return;
     }
     rw_conn_timer t;
-    if (c->state == RW_CONN_CLOSING || rw_proto_busy(c) || (c->out && c->out->bytes > 0))
+    if (c->state == RW_CONN_ACTIVE && rw_tls_conn_handshaking(c))
+        t = RW_TIMER_HEADER; /* the TLS handshake counts against the header timeout */
+    else if (c->state == RW_CONN_CLOSING || rw_proto_busy(c) || (c->out && c->out->bytes > 0) ||
+             rw_tls_conn_out_pending(c))
         t = RW_TIMER_BUSY;
     else if (c->in && c->in->len > 0)
         t = RW_TIMER_HEADER;
@@ -128,6 +133,9 @@ rw_conn *rw_conn_new(rw_worker *w, int fd)
     timer_enter(c, RW_TIMER_HEADER);
     w->nconns++;
     w->stats.conns_accepted++;
+    RW_PROBE2(conn__accept, fd, w->id);
+    if (w->server->tls && rw_tls_conn_start(c) < 0)
+        rw_conn_set_state(c, RW_CONN_DEAD); /* out of memory: the backend closes it */
     return c;
 }
 
@@ -166,10 +174,12 @@ static void inbuf_release(rw_conn *c)
 void rw_conn_free(rw_conn *c)
 {
     rw_worker *w = c->w;
+    RW_PROBE2(conn__close, c->fd, c->requests);
     if (c->on_flush)
         flush_unlink(c);
     rw_dlist_remove(&c->timer_link);
     rw_proto_free(c);
+    rw_tls_conn_free(c);
     inbuf_release(c);
     if (c->out) {
         rw_outbuf_pools pools = rw_conn_pools(w);
@@ -251,6 +261,14 @@ static void after_input(rw_conn *c)
 void rw_conn_feed(rw_conn *c, const char *data, size_t len)
 {
     c->w->stats.bytes_in += len;
+    if (c->tls)
+        rw_tls_conn_feed(c, data, len); /* ciphertext: plaintext comes back below */
+    else
+        rw_conn_feed_plain(c, data, len);
+}
+
+void rw_conn_feed_plain(rw_conn *c, const char *data, size_t len)
+{
     if (c->state != RW_CONN_ACTIVE || len == 0)
         return; /* closing: input after a final response is discarded */
     if (c->in && c->in->len > 0) {
@@ -296,12 +314,17 @@ void rw_conn_io_error(rw_conn *c, int err)
 bool rw_conn_want_read(rw_conn *c)
 {
     bool want = c->state == RW_CONN_ACTIVE && !(c->flags & RW_CONNF_EOF) && !rw_proto_paused(c) &&
-                !(c->in && c->in->len >= c->w->inbuf_cap);
+                !(c->in && c->in->len >= c->w->inbuf_cap) && !rw_tls_conn_blocks_read(c);
     uint8_t paused = !want;
     if (paused != c->read_paused) {
         c->read_paused = paused;
         if (!paused)
             rw_conn_schedule(c); /* the backend re-arms reading */
+        else if (c->state == RW_CONN_ACTIVE && c->out && rw_outbuf_full(c->out)) {
+            /* Backpressure: the peer does not read its responses fast enough. */
+            c->w->stats.slow_consumers++;
+            RW_PROBE2(slow__consumer, c->fd, c->out->bytes);
+        }
     }
     return want;
 }
@@ -322,8 +345,15 @@ rw_outbuf *rw_conn_outbuf(rw_conn *c)
 int rw_conn_out_iov(rw_conn *c, const struct iovec **iov, size_t *bytes)
 {
     *bytes = 0;
-    if (!c->out || c->out->count == 0 || c->state == RW_CONN_DEAD)
+    if (c->state == RW_CONN_DEAD)
         return 0;
+    if (c->tls)
+        return rw_tls_conn_out_iov(c, iov, bytes); /* ciphertext */
+    if (!c->out || c->out->count == 0) {
+        if (c->flags & RW_CONNF_KTLS)
+            rw_tls_conn_ktls_idle(c); /* closing: close_notify before the FIN */
+        return 0;
+    }
     int n = rw_outbuf_iov(c->out);
     *iov = c->out->iov;
     *bytes = c->out->iov_bytes;
@@ -332,20 +362,24 @@ int rw_conn_out_iov(rw_conn *c, const struct iovec **iov, size_t *bytes)
 
 bool rw_conn_out_pending(const rw_conn *c)
 {
-    return c->out && c->out->bytes > 0;
+    return (c->out && c->out->bytes > 0) || rw_tls_conn_out_pending(c);
 }
 
 void rw_conn_out_done(rw_conn *c, size_t n)
 {
     rw_worker *w = c->w;
     w->stats.bytes_out += n;
-    if (!c->out)
-        return;
-    rw_outbuf_pools pools = rw_conn_pools(w);
-    rw_outbuf_consume(c->out, &pools, n);
-    if (c->out->count == 0) {
-        rw_outbuf_free(c->out, &pools);
-        c->out = NULL;
+    if (c->tls) {
+        rw_tls_conn_out_done(c, n); /* plaintext left c->out when it was encrypted */
+    } else {
+        if (!c->out)
+            return;
+        rw_outbuf_pools pools = rw_conn_pools(w);
+        rw_outbuf_consume(c->out, &pools, n);
+        if (c->out->count == 0) {
+            rw_outbuf_free(c->out, &pools);
+            c->out = NULL;
+        }
     }
     if (c->state == RW_CONN_DEAD)
         return;
@@ -354,7 +388,7 @@ void rw_conn_out_done(rw_conn *c, size_t n)
         if (c->state == RW_CONN_ACTIVE && !rw_proto_paused(c))
             process_inbuf(c); /* pipelined requests waiting for room */
     }
-    if (c->out || c->state != RW_CONN_ACTIVE)
+    if (c->out || c->state != RW_CONN_ACTIVE || rw_tls_conn_out_pending(c))
         rw_conn_schedule(c);
     after_input(c);
 }

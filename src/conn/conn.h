@@ -63,6 +63,8 @@ typedef struct rw_conn {
     struct rw_outbuf *out; /* NULL unless output is queued */
     struct rw_h1_session *h1; /* NULL unless a request is in progress */
     struct rw_h2_session *h2; /* HTTP/2 state once the connection switched */
+    struct rw_ws_session *ws; /* WebSocket state once the connection switched */
+    struct rw_tls_conn *tls; /* TLS stage (conn/tls_layer.h); NULL: plain or kTLS */
     uint32_t requests;     /* served on this connection */
     /* Backend-private fields: the conn layer never touches these. */
     uint32_t io_flags;
@@ -73,6 +75,8 @@ typedef struct rw_conn {
 enum {
     RW_CONNF_EOF = 1u << 0,        /* peer half-closed */
     RW_CONNF_DRAINING = 1u << 1,   /* server shutting down: no new requests */
+    RW_CONNF_KTLS = 1u << 16,      /* kernel TLS owns the socket's records */
+    RW_CONNF_KTLS_CLOSED = 1u << 17, /* our close_notify went out under kTLS */
 };
 
 rw_conn *rw_conn_new(struct rw_worker *w, int fd);
@@ -104,5 +108,19 @@ void rw_conn_set_state(rw_conn *c, rw_conn_state s);
 /* Backend is done with the socket (closed, no operation in flight). Releases
  * buffers, ends any streaming response, returns the object to the pool. */
 void rw_conn_free(rw_conn *c);
+
+/* TLS (conn/tls_layer.c, docs/tls.md). The backend calls rw_conn_io_quiet()
+ * whenever neither a read nor a write is in flight on the socket: the switch
+ * to kernel TLS happens only there. On a kTLS socket (rw_conn_ktls()) a recv
+ * failing with EIO means a non-data record: call rw_conn_ktls_control(),
+ * which reads it and acts (false: input has ended). Never send_zc there. */
+void rw_tls_conn_io_quiet(rw_conn *c);
+static inline void rw_conn_io_quiet(rw_conn *c)
+{
+    if (c->tls)
+        rw_tls_conn_io_quiet(c);
+}
+static inline bool rw_conn_ktls(const rw_conn *c) { return (c->flags & RW_CONNF_KTLS) != 0; }
+bool rw_conn_ktls_control(rw_conn *c);
 
 #endif

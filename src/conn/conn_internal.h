@@ -27,6 +27,9 @@ static inline rw_outbuf_pools rw_conn_pools(rw_worker *w)
     return (rw_outbuf_pools){ &w->outbuf_pool, &w->chunk_pool };
 }
 
+/* Plaintext input for the engine (rw_conn_feed() minus the TLS stage). */
+void rw_conn_feed_plain(rw_conn *c, const char *data, size_t len);
+
 /* Ensures c->out exists; NULL (and the conn made DEAD) on OOM. */
 rw_outbuf *rw_conn_outbuf(rw_conn *c);
 /* Recomputes which timer list the conn belongs on; progress=true restarts
@@ -47,5 +50,9 @@ bool rw_h1_busy(const rw_conn *c);
 void rw_h1_session_free(rw_conn *c);
 /* Queues a minimal error response with Connection: close. */
 void rw_h1_send_error(rw_conn *c, int status);
+/* The connection behind an HTTP/1 request (inside its handler), NULL for
+ * other protocols: used to take the connection over (WebSocket). */
+struct rw_request;
+rw_conn *rw_h1_request_conn(const struct rw_request *r);
 
 #endif

@@ -15,10 +15,13 @@
 #include "conn/conn_internal.h"
 #include "conn/request.h"
 #include "core/log.h"
+#include "core/probes.h"
 #include "core/str.h"
 #include "http1/chunked.h"
 #include "http1/parser.h"
 #include "http1/response.h"
+#include "conn/proto.h"
+#include "http2/h2_session.h"
 
 #define RW_CHUNK_LINE_MAX 4096    /* chunk-size line incl. extensions */
 #define RW_TRAILER_MAX 8192       /* whole trailer section */
@@ -206,6 +209,7 @@ static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t n
     if (release)
         release(arg);
     count_status(w, status);
+    RW_PROBE3(request__done, c->fd, status, send_body ? len : 0);
     if (w->server->access_log_fd >= 0 && x->req)
         rw_access_log_add(w, c->fd, x->req, status, send_body ? len : 0);
     if (!x->keep_alive)
@@ -354,6 +358,7 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
                      .content_length = clen >= 0 ? (uint64_t)clen : 0,
                      .keep_alive = keep_alive };
     count_status(c->w, status);
+    RW_PROBE3(request__stream, c->fd, status, clen);
     if (c->w->server->access_log_fd >= 0 && x->req)
         rw_access_log_add(c->w, c->fd, x->req, status, 0);
     if (queue_head(c, &h, NULL, 0) != 0) {
@@ -379,6 +384,14 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
     s->on_close = on_close;
     s->waiting = false;
     return 0;
+}
+
+rw_conn *rw_h1_request_conn(const rw_request *r)
+{
+    if (r->resp != &h1_responder)
+        return NULL;
+    const h1_req_ctx *x = r->proto;
+    return x->c;
 }
 
 void rw_h1_on_drain(rw_conn *c)
@@ -410,6 +423,7 @@ static void dispatch(rw_conn *c, const rw_h1_request *req, rw_str body)
                      .proto = &x,
                      .worker = w };
     x.req = &r;
+    RW_PROBE4(request__start, c->fd, req->method.p, req->method.n, req->path.n);
     w->stats.requests++;
     c->requests++;
     rw_router_dispatch(&w->server->router, &r);
@@ -553,12 +567,91 @@ static size_t start_request(rw_conn *c, const rw_h1_request *req, const char *he
     return body_feed(c, s, buf, len);
 }
 
+/* ---- switching to HTTP/2 ----------------------------------------------------- */
+
+#define RW_H2_PREFACE_LINE_LEN 16 /* "PRI * HTTP/2.0\r\n": enough to commit to HTTP/2 */
+
+/* Prior knowledge: a fresh connection that starts with the client preface.
+ * Returns 1 (switched), 0 (not HTTP/2), -1 (a strict prefix: wait). Past the
+ * request line, a wrong preface is the HTTP/2 engine's to reject (GOAWAY). */
+static int h2_preface_check(rw_conn *c, const char *buf, size_t len)
+{
+    size_t k = len < RW_H2_PREFACE_LINE_LEN ? len : RW_H2_PREFACE_LINE_LEN;
+    if (memcmp(buf, RW_H2_CLIENT_PREFACE, k) != 0)
+        return 0;
+    if (k < RW_H2_PREFACE_LINE_LEN)
+        return -1;
+    rw_h2_start_preface(c);
+    return 1;
+}
+
+/* Is tok one of the comma-separated tokens of v (case-insensitive)? */
+static bool has_token(rw_str v, const char *tok)
+{
+    size_t tn = strlen(tok), i = 0;
+    while (i < v.n) {
+        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        size_t st = i;
+        while (i < v.n && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > st && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+            e--;
+        if (rw_str_eq_lit_nocase(rw_str_make(v.p + st, e - st), tok, tn))
+            return true;
+    }
+    return false;
+}
+
+/* Upgrade: h2c (RFC 7540 §3.2; body-less requests only). Returns true when
+ * the connection switched: 101 queued, request answered as stream 1. A
+ * request whose HTTP2-Settings does not decode is served over HTTP/1.1. */
+static bool h2c_upgrade(rw_conn *c, const rw_h1_request *req)
+{
+    if (!req->upgrade || req->body != RW_H1_BODY_NONE || !has_token(req->upgrade_proto, "h2c"))
+        return false;
+    bool conn_settings = false, conn_upgrade = false;
+    int nsettings = 0;
+    rw_str settings = { 0 };
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        rw_str n = req->headers[i].name, v = req->headers[i].value;
+        if (rw_str_eq_lit_nocase(n, "connection", 10)) {
+            conn_settings |= has_token(v, "http2-settings");
+            conn_upgrade |= has_token(v, "upgrade");
+        } else if (rw_str_eq_lit_nocase(n, "http2-settings", 14)) {
+            nsettings++;
+            settings = v;
+        }
+    }
+    if (!conn_settings || !conn_upgrade || nsettings != 1)
+        return false;
+    rw_request r = { .method = req->method,
+                     .method_id = (int)req->method_id,
+                     .target = req->target,
+                     .path = req->path,
+                     .query = req->query,
+                     .version = 20,
+                     .headers = req->headers,
+                     .nheaders = req->nheaders,
+                     .body = rw_str_make("", 0),
+                     .is_head = req->method_id == RW_METHOD_HEAD,
+                     .worker = c->w };
+    /* Queues the 101 itself; -1 (bad HTTP2-Settings): stay on HTTP/1.1. */
+    return rw_h2_start_upgrade(c, &r, settings) == 0;
+}
+
 size_t rw_h1_process(rw_conn *c, const char *buf, size_t len)
 {
     rw_worker *w = c->w;
     rw_h1_limits lim = limits_of(w);
     size_t pos = 0;
     unsigned batch = 0;
+    if (c->requests == 0 && !c->h1 && c->proto == RW_PROTO_H1 && len > 0) {
+        int pc = h2_preface_check(c, buf, len);
+        if (pc != 0)
+            return 0; /* wait for more, or HTTP/2 takes the bytes from here */
+    }
     while (pos < len && c->state == RW_CONN_ACTIVE) {
         rw_h1_session *s = c->h1;
         if (s && (s->phase == H1_BODY_LENGTH || s->phase == H1_BODY_CHUNKED)) {
@@ -582,7 +675,11 @@ size_t rw_h1_process(rw_conn *c, const char *buf, size_t len)
         const char *head = buf + pos;
         pos += (size_t)r;
         batch++;
+        if (h2c_upgrade(c, &req))
+            return pos; /* the rest (client preface) goes to the HTTP/2 engine */
         pos += start_request(c, &req, head, (size_t)r, buf + pos, len - pos);
+        if (c->proto != RW_PROTO_H1)
+            return pos; /* a handler switched protocols (WebSocket): the rest is theirs */
     }
     return pos > len ? len : pos;
 }

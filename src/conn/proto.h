@@ -13,6 +13,7 @@
 enum rw_proto {
     RW_PROTO_H1 = 0,
     RW_PROTO_H2 = 1,
+    RW_PROTO_WS = 2, /* after a 101 from rw_ws_accept() */
 };
 
 /* Consumes bytes; returns how many. May switch c->proto, in which case the

@@ -9,7 +9,9 @@
 #include "app/server.h"
 #include "conn/conn_internal.h"
 #include "conn/proto.h"
+#include "conn/wtimer.h"
 #include "core/log.h"
+#include "core/probes.h"
 
 /* Free objects kept per pool; beyond that memory goes back to malloc. */
 #define RW_POOL_KEEP_CONNS 65536
@@ -69,7 +71,15 @@ static rw_conn *conn_of(rw_dlist *l)
 static void expire(rw_conn *c)
 {
     c->w->stats.conns_timed_out++;
-    if (c->timer == RW_TIMER_HEADER && c->state == RW_CONN_ACTIVE && c->in && c->in->len > 0) {
+    RW_PROBE2(conn__timeout, c->fd, c->timer);
+    if (c->state == RW_CONN_ACTIVE && c->proto != RW_PROTO_H1 && c->timer == RW_TIMER_IDLE) {
+        /* Idle HTTP/2 (etc.): say goodbye properly (GOAWAY), then close. */
+        rw_proto_drain(c);
+        if (c->state == RW_CONN_CLOSING)
+            return;
+    }
+    if (c->timer == RW_TIMER_HEADER && c->state == RW_CONN_ACTIVE && c->proto == RW_PROTO_H1 &&
+        c->in && c->in->len > 0) {
         /* A client that started a request and stalled: tell it why. */
         rw_h1_send_error(c, 408);
         if (c->state == RW_CONN_CLOSING)
@@ -82,6 +92,7 @@ void rw_worker_tick(rw_worker *w)
 {
     uint64_t now = w->clock.now_ms;
     rw_access_log_flush(w);
+    rw_wtimer_run(w); /* application timers (SSE pings, demos) */
     for (int t = 0; t < RW_TIMER_COUNT; t++) {
         rw_dlist *h = &w->timers[t];
         /* Each list has one timeout, so it is sorted by deadline. */

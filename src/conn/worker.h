@@ -63,6 +63,9 @@ rw_conn *rw_worker_next_flush(rw_worker *w);
 /* Expires timed-out connections (they become DEAD and are scheduled). Call
  * after rw_clock_update(), at least every RW_TICK_MS. */
 #define RW_TICK_MS 250
+/* The coarse clock may read a wait of RW_TICK_MS a few ms short: without this
+ * slack an idle loop would tick only every other wake-up. */
+#define RW_TICK_SLACK_MS 10
 void rw_worker_tick(rw_worker *w);
 
 /* Graceful shutdown: the backend has stopped accepting. Idle connections are

@@ -24,6 +24,11 @@ typedef enum opt_kind {
     K_LOGLEVEL, /* error|warn|info|debug */
     K_DIR,      /* existing directory */
     K_FILE,     /* non-empty path */
+    K_URLPATH,  /* absolute URL path: "/..." without spaces, '?' or '#' */
+    K_H2PUSH,   /* repeatable PATH=ASSET[,ASSET...] */
+    K_TLSSNI,   /* repeatable HOST[,HOST]:CERT:KEY */
+    K_TLSVER,   /* 1.2|1.3 */
+    K_KTLS,     /* auto|on|off */
     K_HELP,
     K_VERSION,
 } opt_kind;
@@ -58,7 +63,15 @@ typedef struct cli_opt {
 #define RW_CLI_MAX_HEADERS 1000u
 #define RW_CLI_MAX_BODY ((uint64_t)1 << 40)
 #define RW_CLI_MAX_PIPELINE 1024u
+#define RW_CLI_MIN_WS_LIMIT 125u             /* a control frame must fit */
+#define RW_CLI_MAX_WS_LIMIT ((uint64_t)1 << 32)
 #define RW_CLI_MAX_BACKLOG 65535u
+#define RW_CLI_MAX_URL_PATH 256u /* a route path given on the command line */
+#define RW_CLI_MAX_H2_STREAMS 100000u
+#define RW_CLI_MAX_H2_WINDOW 0x7fffffffu   /* RFC 9113 §6.9.1 */
+#define RW_CLI_MIN_H2_FRAME 16384u         /* RFC 9113 §6.5.2 */
+#define RW_CLI_MAX_H2_FRAME 16777215u
+#define RW_CLI_MIN_H2_HEADER_LIST 1024u
 
 static const cli_opt opts[] = {
     { "listen", "ADDR:PORT", K_LISTEN, NOFIELD, 0, 0, false,
@@ -103,8 +116,60 @@ static const cli_opt opts[] = {
       "error|warn|info|debug", NULL },
     { "access-log", "FILE", K_FILE, FIELD(access_log), 0, 0, false,
       "append an access log to FILE", "off" },
+    { "metrics", NULL, K_FLAG, FIELD(metrics), 0, 0, false,
+      "serve Prometheus metrics (and /_status) on the listeners", NULL },
+    { "metrics-path", "PATH", K_URLPATH, FIELD(metrics_path), 0, 0, false,
+      "URL path of the metrics endpoint", "/metrics" },
+    { "stats-interval", "SECS", K_SECS, FIELD(stats_interval_ms), 0, RW_CLI_MAX_TIMEOUT_MS,
+      false, "log req/s, open conns and CPU per request every SECS, 0 = off", NULL },
     { "backlog", "N", K_COUNT, FIELD(listen_backlog), 1, RW_CLI_MAX_BACKLOG, false,
       "listen(2) backlog (the kernel caps it at net.core.somaxconn)", NULL },
+    { "h2-max-concurrent-streams", "N", K_COUNT, FIELD(h2_max_concurrent_streams), 1,
+      RW_CLI_MAX_H2_STREAMS, false, "HTTP/2 streams per connection (REFUSED_STREAM beyond)",
+      NULL },
+    { "h2-initial-window", "BYTES", K_BYTES, FIELD(h2_initial_window), 1, RW_CLI_MAX_H2_WINDOW,
+      false, "HTTP/2 receive window per stream (request bodies)", NULL },
+    { "h2-max-frame-size", "BYTES", K_BYTES, FIELD(h2_max_frame_size), RW_CLI_MIN_H2_FRAME,
+      RW_CLI_MAX_H2_FRAME, false,
+      "largest HTTP/2 frame accepted (capped by --max-header-bytes + --buf-size)", NULL },
+    { "h2-max-header-list", "BYTES", K_BYTES, FIELD(h2_max_header_list),
+      RW_CLI_MIN_H2_HEADER_LIST, RW_CLI_MAX_HEAD_BYTES, false,
+      "HTTP/2 decoded header list limit (431 beyond)", NULL },
+    { "h2-push", "PATH=ASSET[,ASSET]", K_H2PUSH, NOFIELD, 0, 0, false,
+      "HTTP/2 server push rule, repeatable", "none" },
+    { "ws-max-frame", "BYTES", K_BYTES, FIELD(ws_max_frame), RW_CLI_MIN_WS_LIMIT,
+      RW_CLI_MAX_WS_LIMIT, false, "largest WebSocket frame accepted (close 1009 beyond)", NULL },
+    { "ws-max-message", "BYTES", K_BYTES, FIELD(ws_max_message), RW_CLI_MIN_WS_LIMIT,
+      RW_CLI_MAX_WS_LIMIT, false, "largest WebSocket message, after inflating (1009 beyond)",
+      NULL },
+    { "ws-max-queue", "BYTES", K_BYTES, FIELD(ws_max_queue), RW_CLI_MIN_WS_LIMIT,
+      RW_CLI_MAX_WS_LIMIT, false, "queued output per WebSocket; beyond: send fails, close 1008",
+      NULL },
+    { "ws-no-deflate", NULL, K_FLAG, FIELD(ws_no_deflate), 0, 0, false,
+      "decline permessage-deflate", NULL },
+    { "ws-deflate-threshold", "BYTES", K_BYTES, FIELD(ws_deflate_threshold), 0, UINT32_MAX,
+      false, "WebSocket messages shorter than this are sent uncompressed", NULL },
+    { "sse-ping", "SECS", K_SECS, FIELD(sse_ping_ms), 0, RW_CLI_MAX_TIMEOUT_MS, false,
+      "keep-alive comment on idle SSE streams every SECS, 0 = off", NULL },
+    { "sse-max-queue", "BYTES", K_BYTES, FIELD(sse_max_queue), RW_CLI_MIN_WS_LIMIT,
+      RW_CLI_MAX_WS_LIMIT, false, "queued events per SSE stream; beyond: send fails, stream ends",
+      NULL },
+    { "sse-cors", "ORIGIN", K_FILE, FIELD(sse_cors), 0, 0, false,
+      "Access-Control-Allow-Origin value on SSE responses", "none" },
+    { "tls-cert", "FILE", K_FILE, FIELD(tls_cert), 0, 0, false,
+      "PEM certificate chain: every listener speaks TLS (needs --tls-key)", "off" },
+    { "tls-key", "FILE", K_FILE, FIELD(tls_key), 0, 0, false,
+      "PEM private key of --tls-cert", "none" },
+    { "tls-sni", "HOST:CERT:KEY", K_TLSSNI, NOFIELD, 0, 0, false,
+      "another certificate, chosen when the client asks for HOST (a,b,*.c), repeatable", "none" },
+    { "tls-min-version", "1.2|1.3", K_TLSVER, FIELD(tls_min_version), 0, 0, false,
+      "oldest TLS version accepted", "1.2" },
+    { "tls-ciphers", "LIST", K_FILE, FIELD(tls_ciphers), 0, 0, false,
+      "TLS 1.2 cipher list (OpenSSL syntax)", "AEAD suites kTLS can take" },
+    { "tls-ciphersuites", "LIST", K_FILE, FIELD(tls_ciphersuites), 0, 0, false,
+      "TLS 1.3 cipher suites (OpenSSL syntax)", "AES-GCM and ChaCha20" },
+    { "ktls", "auto|on|off", K_KTLS, FIELD(ktls), 0, 0, false,
+      "kernel TLS after the handshake: auto = when the kernel can, on = required", "auto" },
     { "help", NULL, K_HELP, NOFIELD, 0, 0, false, "print this help and exit", "" },
     { "version", NULL, K_VERSION, NOFIELD, 0, 0, false, "print the version and exit", "" },
 };
@@ -314,6 +379,45 @@ static int apply(const cli_opt *o, const char *val, rw_config *cfg, FILE *err)
             ERR("--%s: invalid address \"%s\" (expected IPV4:PORT, [IPV6]:PORT or :PORT)",
                 o->name, val);
         return RW_CLI_OK;
+    case K_H2PUSH: {
+        const char *eq = strchr(val, '=');
+        if (cfg->n_h2_push >= RW_MAX_H2_PUSH)
+            ERR("--%s: at most %d rules", o->name, RW_MAX_H2_PUSH);
+        if (val[0] != '/' || !eq || eq[1] != '/' || strstr(eq, ",,") ||
+            val[strlen(val) - 1] == ',')
+            ERR("--%s: expected /PATH=/ASSET[,/ASSET...], got \"%s\"", o->name, val);
+        for (const char *a = strchr(eq, ','); a; a = strchr(a + 1, ','))
+            if (a[1] != '/')
+                ERR("--%s: assets must start with '/': \"%s\"", o->name, val);
+        cfg->h2_push[cfg->n_h2_push++] = val;
+        return RW_CLI_OK;
+    }
+    case K_TLSSNI: {
+        const char *c1 = strchr(val, ':');
+        const char *c2 = strrchr(val, ':');
+        if (cfg->n_tls_sni >= RW_MAX_TLS_SNI)
+            ERR("--%s: at most %d certificates", o->name, RW_MAX_TLS_SNI);
+        if (!c1 || c1 == val || c1 == c2 || c2 == c1 + 1 || c2[1] == '\0')
+            ERR("--%s: expected HOST[,HOST]:CERT:KEY, got \"%s\"", o->name, val);
+        cfg->tls_sni[cfg->n_tls_sni++] = val;
+        return RW_CLI_OK;
+    }
+    case K_TLSVER:
+        if (strcmp(val, "1.2") == 0)
+            cfg->tls_min_version = 12;
+        else if (strcmp(val, "1.3") == 0)
+            cfg->tls_min_version = 13;
+        else
+            ERR("--%s: expected 1.2 or 1.3, got \"%s\"", o->name, val);
+        return RW_CLI_OK;
+    case K_KTLS: {
+        static const char *const ktls_names[] = { "auto", "on", "off" };
+        int k = parse_word(val, ktls_names, 3);
+        if (k < 0)
+            ERR("--%s: expected auto, on or off, got \"%s\"", o->name, val);
+        cfg->ktls = k;
+        return RW_CLI_OK;
+    }
     case K_BACKEND: {
         int b = parse_word(val, backend_names, 2);
         if (b < 0)
@@ -342,6 +446,16 @@ static int apply(const cli_opt *o, const char *val, rw_config *cfg, FILE *err)
     case K_FILE:
         if (val[0] == '\0')
             ERR("--%s: expected a file path, got \"\"", o->name);
+        *(const char **)((char *)cfg + o->off) = val;
+        return RW_CLI_OK;
+    case K_URLPATH:
+        if (val[0] != '/' || strlen(val) > RW_CLI_MAX_URL_PATH)
+            ERR("--%s: expected a path starting with '/' (at most %u bytes), got \"%s\"",
+                o->name, RW_CLI_MAX_URL_PATH, val);
+        for (const char *q = val; *q; q++)
+            if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == '?' || *q == '#')
+                ERR("--%s: no spaces, control characters, '?' or '#' allowed, got \"%s\"",
+                    o->name, val);
         *(const char **)((char *)cfg + o->off) = val;
         return RW_CLI_OK;
     case K_COUNT:

@@ -35,6 +35,21 @@ void rw_config_defaults(rw_config *cfg)
     cfg->log_level = RW_LOG_INFO;
     cfg->access_log = NULL;
     cfg->listen_backlog = 4096;
+    cfg->metrics = false;
+    cfg->metrics_path = "/metrics";
+    cfg->stats_interval_ms = 0;
+    cfg->h2_max_concurrent_streams = 100;
+    cfg->h2_initial_window = 65535; /* RFC default: only uploads use it; bounds per-stream buffering */
+    cfg->h2_max_frame_size = 16384;
+    cfg->h2_max_header_list = 16384;
+    cfg->ws_max_frame = (size_t)16 << 20;
+    cfg->ws_max_message = (size_t)16 << 20;
+    cfg->ws_max_queue = (size_t)4 << 20;
+    cfg->ws_no_deflate = false;
+    cfg->ws_deflate_threshold = 64;
+    cfg->sse_ping_ms = 15000;
+    cfg->sse_max_queue = (size_t)1 << 20;
+    cfg->sse_cors = NULL;
 }
 
 /* Strict decimal port: digits only, 1..65535. */

@@ -98,6 +98,14 @@ static void ep_read(ep_loop *e, rw_conn *c)
         }
         if (errno == EINTR)
             continue;
+        if (errno == EIO && rw_conn_ktls(c)) {
+            /* kTLS: a non-data record (alert, KeyUpdate) is waiting. */
+            if (rw_conn_ktls_control(c) && c->state == RW_CONN_ACTIVE && rw_conn_want_read(c))
+                continue;
+            if (c->state != RW_CONN_ACTIVE)
+                c->io_flags &= ~EPF_READABLE;
+            return;
+        }
         c->io_flags &= ~EPF_READABLE;
         if (errno != EAGAIN)
             rw_conn_io_error(c, errno);
@@ -164,6 +172,8 @@ static void ep_close(ep_loop *e, rw_conn *c, bool graceful)
 /* One connection taken from the flush list. */
 static void ep_service(ep_loop *e, rw_conn *c)
 {
+    if (c->state == RW_CONN_ACTIVE)
+        rw_conn_io_quiet(c); /* no I/O in flight here: the kTLS switch may happen */
     if (c->state == RW_CONN_ACTIVE && (c->io_flags & EPF_READABLE) && rw_conn_want_read(c))
         ep_read(e, c); /* reading resumed with data left in the socket */
     if (c->state != RW_CONN_DEAD && !(c->io_flags & EPF_BLOCKED))
@@ -369,7 +379,7 @@ int rw_epoll_worker_run(rw_worker *w)
             e->accept_paused = false;
             listeners_register(e, true);
         }
-        if (w->clock.now_ms - last_tick >= RW_TICK_MS) { /* same cadence as io_uring */
+        if (w->clock.now_ms - last_tick + RW_TICK_SLACK_MS >= RW_TICK_MS) { /* as io_uring */
             last_tick = w->clock.now_ms;
             rw_worker_tick(w);
         }

@@ -61,7 +61,18 @@ static int c_defaults(const rw_config *c)
            c->shutdown_timeout_ms == 10000 && c->max_request_line == 8192 &&
            c->max_header_bytes == 16384 && c->max_headers == 100 && c->max_body == 1048576 &&
            c->max_pipeline == 64 && c->root == NULL && c->log_level == RW_LOG_INFO &&
-           c->access_log == NULL && c->listen_backlog == 4096;
+           c->access_log == NULL && c->listen_backlog == 4096 &&
+           c->h2_max_concurrent_streams == 100 && c->h2_initial_window == 65535 &&
+           c->h2_max_frame_size == 16384 && c->h2_max_header_list == 16384 && c->n_h2_push == 0;
+}
+static int c_h2_streams(const rw_config *c) { return c->h2_max_concurrent_streams == 7; }
+static int c_h2_window(const rw_config *c) { return c->h2_initial_window == (1u << 20); }
+static int c_h2_frame(const rw_config *c) { return c->h2_max_frame_size == 20000; }
+static int c_h2_hlist(const rw_config *c) { return c->h2_max_header_list == 32768; }
+static int c_h2_push(const rw_config *c)
+{
+    return c->n_h2_push == 2 && strcmp(c->h2_push[0], "/=/a.css,/b.js") == 0 &&
+           strcmp(c->h2_push[1], "/x=/y") == 0;
 }
 static int c_threads4(const rw_config *c) { return c->threads == 4; }
 static int c_threads0(const rw_config *c) { return c->threads == 0; }
@@ -93,6 +104,15 @@ static int c_error(const rw_config *c) { return c->log_level == RW_LOG_ERROR; }
 static int c_alog(const rw_config *c) { return c->access_log && strcmp(c->access_log, "/x/a.log") == 0; }
 static int c_backlog(const rw_config *c) { return c->listen_backlog == 128; }
 static int c_last_wins(const rw_config *c) { return c->threads == 3; }
+static int c_obs_defaults(const rw_config *c)
+{
+    return !c->metrics && strcmp(c->metrics_path, "/metrics") == 0 && c->stats_interval_ms == 0;
+}
+static int c_metrics(const rw_config *c)
+{
+    return c->metrics && strcmp(c->metrics_path, "/internal/m-1") == 0;
+}
+static int c_stats_iv(const rw_config *c) { return c->stats_interval_ms == 2500; }
 
 static int is_v4(const rw_listen_addr *a, const char *ip, unsigned port)
 {
@@ -163,6 +183,14 @@ static const ok_case ok_cases[] = {
     { { "--log-level", "error" }, "log error", c_error },
     { { "--access-log", "/x/a.log" }, "access log path", c_alog },
     { { "--backlog=128" }, "backlog", c_backlog },
+    { { "--h2-max-concurrent-streams", "7" }, "h2 streams", c_h2_streams },
+    { { "--h2-initial-window=1m" }, "h2 window", c_h2_window },
+    { { "--h2-max-frame-size=20000" }, "h2 frame size", c_h2_frame },
+    { { "--h2-max-header-list", "32k" }, "h2 header list", c_h2_hlist },
+    { { "--h2-push", "/=/a.css,/b.js", "--h2-push=/x=/y" }, "h2 push rules", c_h2_push },
+    { { NULL }, "observability defaults", c_obs_defaults },
+    { { "--metrics", "--metrics-path", "/internal/m-1" }, "metrics + path", c_metrics },
+    { { "--stats-interval=2.5" }, "stats interval", c_stats_iv },
     { { "--listen", "127.0.0.1:8080" }, "listen v4", c_l_v4 },
     { { "--listen=0.0.0.0:80" }, "listen any 80", c_l_any80 },
     { { "--listen", "[::1]:8080" }, "listen v6 loopback", c_l_v6lo },
@@ -232,6 +260,22 @@ static const bad_case bad_cases[] = {
     { { "--log-level=trace" }, "--log-level: expected error, warn, info or debug" },
     { { "--access-log=" }, "--access-log" },
     { { "--backlog=0" }, "--backlog" },
+    { { "--metrics=1" }, "--metrics: takes no value" },
+    { { "--metrics-path", "metrics" }, "--metrics-path: expected a path starting with '/'" },
+    { { "--metrics-path=" }, "--metrics-path: expected a path" },
+    { { "--metrics-path=/a b" }, "--metrics-path: no spaces" },
+    { { "--metrics-path=/m?x=1" }, "--metrics-path: no spaces" },
+    { { "--metrics-path=/m#f" }, "--metrics-path: no spaces" },
+    { { "--stats-interval=-1" }, "--stats-interval" },
+    { { "--stats-interval=100000" }, "--stats-interval: \"100000\" is out of range" },
+    { { "--h2-max-concurrent-streams=0" }, "--h2-max-concurrent-streams" },
+    { { "--h2-initial-window=2g" }, "--h2-initial-window" },
+    { { "--h2-max-frame-size=16383" }, "--h2-max-frame-size" },
+    { { "--h2-max-frame-size=16m" }, "--h2-max-frame-size" },
+    { { "--h2-max-header-list=100" }, "--h2-max-header-list" },
+    { { "--h2-push=/x" }, "--h2-push: expected" },
+    { { "--h2-push=x=/y" }, "--h2-push: expected" },
+    { { "--h2-push=/x=/y,z" }, "--h2-push: assets" },
     { { "--backlog=70000" }, "--backlog" },
     { { "--listen", "8080" }, "--listen: invalid address \"8080\"" },
     { { "--listen", "127.0.0.1" }, "--listen" },
@@ -337,6 +381,8 @@ static void test_help_version(void)
         "--max-headers N", "(default: 100)", "--max-body BYTES", "(default: 1m)",
         "--max-pipeline N", "(default: 64)", "--root DIR", "--log-level LEVEL",
         "(default: info)", "--access-log FILE", "--backlog N", "--help", "--version",
+        "--h2-max-concurrent-streams N", "--h2-initial-window BYTES", "(default: 65535)",
+        "--h2-max-frame-size BYTES", "--h2-max-header-list BYTES", "--h2-push PATH=ASSET",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         CHECK(buf && strstr(buf, want[i]), "usage lacks \"%s\"", want[i]);

@@ -1,0 +1,259 @@
+/* Demo routes for the WebSocket and SSE APIs:
+ *   GET /ws/echo   every text/binary message is sent back as it came
+ *   GET /ws/chat   every text message goes to every chat member on the same
+ *                  worker thread (same-thread only: no cross-thread fan-out)
+ *   GET /events    one "tick" event per interval with increasing ids,
+ *                  resumable (Last-Event-ID: N continues at N+1);
+ *                  ?every=MS (default 1000), ?count=N ends after N events
+ *   GET /realtime  a page that exercises /ws/echo and /events from a browser
+ *                  and writes what it saw into its DOM */
+#include "app/realtime_demo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/request.h"
+#include "conn/worker.h"
+#include "conn/wtimer.h"
+#include "core/dlist.h"
+#include "core/log.h"
+#include "ringwire/ws.h"
+
+#define RW_EVENTS_EVERY_MS 1000    /* default tick interval */
+#define RW_EVENTS_MIN_EVERY_MS 10
+#define RW_EVENTS_MAX_EVERY_MS 60000
+#define RW_EVENTS_MAX_ID 1000000000000000000ull
+
+/* ---- /ws/echo ------------------------------------------------------------- */
+
+static void echo_message(rw_ws *ws, const void *data, size_t len, bool binary, void *ud)
+{
+    (void)ud;
+    if (binary)
+        rw_ws_send_binary(ws, data, len);
+    else
+        rw_ws_send_text(ws, data, len);
+}
+
+static const rw_ws_handlers echo_handlers = { NULL, echo_message, NULL };
+
+static void handle_ws_echo(rw_request *req, void *ud)
+{
+    (void)ud;
+    static const rw_str protos[] = { RW_STR("echo") };
+    rw_ws_options opts = { protos, 1 };
+    rw_ws_accept(req, &echo_handlers, &opts, NULL);
+}
+
+/* ---- /ws/chat ------------------------------------------------------------- */
+
+typedef struct chat_member {
+    rw_dlist link;
+    rw_ws *ws;
+} chat_member;
+
+static __thread rw_dlist chat_room;
+static __thread bool chat_room_ready;
+
+static rw_dlist *room(void)
+{
+    if (!chat_room_ready) {
+        rw_dlist_init(&chat_room);
+        chat_room_ready = true;
+    }
+    return &chat_room;
+}
+
+static void chat_open(rw_ws *ws, void *ud)
+{
+    chat_member *m = ud;
+    m->ws = ws;
+    rw_dlist_insert_tail(room(), &m->link);
+}
+
+static void chat_message(rw_ws *ws, const void *data, size_t len, bool binary, void *ud)
+{
+    (void)ws;
+    (void)ud;
+    if (binary)
+        return;
+    rw_dlist *h = room();
+    for (rw_dlist *it = h->next, *next; it != h; it = next) {
+        next = it->next; /* a failed send closes that member, which stays linked until freed */
+        chat_member *m = rw_container_of(it, chat_member, link);
+        rw_ws_send_text(m->ws, data, len);
+    }
+}
+
+static void chat_close(rw_ws *ws, unsigned code, void *ud)
+{
+    (void)ws;
+    (void)code;
+    chat_member *m = ud;
+    rw_dlist_remove(&m->link);
+    free(m);
+}
+
+static const rw_ws_handlers chat_handlers = { chat_open, chat_message, chat_close };
+
+static void handle_ws_chat(rw_request *req, void *ud)
+{
+    (void)ud;
+    chat_member *m = calloc(1, sizeof *m);
+    if (!m) {
+        rw_respond(req, 503, NULL, 0, NULL, 0);
+        return;
+    }
+    rw_dlist_init(&m->link);
+    if (rw_ws_accept(req, &chat_handlers, NULL, m) != 0)
+        free(m); /* on_open never ran */
+}
+
+/* ---- /events -------------------------------------------------------------- */
+
+typedef struct ticker {
+    rw_sse *sse;
+    rw_worker *w;
+    rw_wtimer timer;
+    uint64_t next_id;
+    uint64_t left;       /* events still to send; UINT64_MAX = unbounded */
+    unsigned every_ms;
+} ticker;
+
+static void ticker_fire(rw_wtimer *t, void *ud)
+{
+    ticker *k = ud;
+    char id[24], data[48];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)k->next_id);
+    int n = snprintf(data, sizeof data, "tick %llu", (unsigned long long)k->next_id);
+    k->next_id++;
+    if (k->left != UINT64_MAX)
+        k->left--;
+    if (rw_sse_send(k->sse, "tick", id, data, (size_t)n) != 0 || k->left == 0) {
+        rw_sse_close(k->sse); /* may free k (ticker_closed): nothing after this */
+        return;
+    }
+    rw_wtimer_arm(k->w, t, k->every_ms);
+}
+
+static void ticker_closed(rw_sse *sse, void *ud)
+{
+    (void)sse;
+    ticker *k = ud;
+    rw_wtimer_cancel(&k->timer);
+    free(k);
+}
+
+static const rw_sse_handlers ticker_handlers = { ticker_closed };
+
+/* Strict decimal, at most max; false when absent or malformed. */
+static bool parse_u64(rw_str s, uint64_t max, uint64_t *out)
+{
+    if (s.n == 0 || s.n > 19)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s.p[i] - '0');
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Value of name=... in a query string. */
+static bool query_param(rw_str q, const char *name, rw_str *v)
+{
+    size_t nl = strlen(name), i = 0;
+    while (i < q.n) {
+        size_t st = i;
+        while (i < q.n && q.p[i] != '&')
+            i++;
+        if (i - st > nl && memcmp(q.p + st, name, nl) == 0 && q.p[st + nl] == '=') {
+            *v = (rw_str){ q.p + st + nl + 1, i - st - nl - 1 };
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
+static void handle_events(rw_request *req, void *ud)
+{
+    (void)ud;
+    ticker *k = calloc(1, sizeof *k);
+    if (!k) {
+        rw_respond(req, 503, NULL, 0, NULL, 0);
+        return;
+    }
+    k->w = req->worker;
+    k->next_id = 1;
+    k->left = UINT64_MAX;
+    k->every_ms = RW_EVENTS_EVERY_MS;
+    uint64_t v;
+    rw_str p;
+    if (parse_u64(rw_sse_last_event_id(req), RW_EVENTS_MAX_ID, &v))
+        k->next_id = v + 1; /* resume after the last event the client saw */
+    if (query_param(rw_req_query(req), "every", &p) && parse_u64(p, RW_EVENTS_MAX_EVERY_MS, &v) &&
+        v >= RW_EVENTS_MIN_EVERY_MS)
+        k->every_ms = (unsigned)v;
+    if (query_param(rw_req_query(req), "count", &p) && parse_u64(p, RW_EVENTS_MAX_ID, &v) && v > 0)
+        k->left = v;
+    rw_wtimer_init(&k->timer, ticker_fire, k);
+    k->sse = rw_sse_accept(req, &ticker_handlers, k);
+    if (!k->sse)
+        return; /* ticker_closed already freed k */
+    rw_wtimer_arm(k->w, &k->timer, k->every_ms);
+}
+
+/* ---- /realtime ------------------------------------------------------------ */
+
+static const char realtime_page[] =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>pending</title></head>\n"
+    "<body><pre id=\"ws\">ws: pending</pre><pre id=\"sse\">sse: pending</pre>\n"
+    "<script>\n"
+    "const done = {ws: false, sse: false};\n"
+    "function finish() { if (done.ws && done.sse) document.title = 'done'; }\n"
+    "const ws = new WebSocket('ws://' + location.host + '/ws/echo');\n"
+    "ws.binaryType = 'arraybuffer';\n"
+    "const got = [];\n"
+    "ws.onopen = () => { ws.send('hello'); ws.send('x'.repeat(70000));\n"
+    "  ws.send(new Uint8Array([1, 2, 3]).buffer); };\n"
+    "ws.onmessage = (e) => {\n"
+    "  got.push(typeof e.data === 'string' ? 'text:' + e.data.length\n"
+    "                                      : 'bin:' + new Uint8Array(e.data).join('.'));\n"
+    "  if (got.length === 3) { document.getElementById('ws').textContent = 'ws: ' + got.join(' ')\n"
+    "      + ' ext=' + (ws.extensions || 'none');\n"
+    "    done.ws = true; ws.close(1000); finish(); } };\n"
+    "ws.onerror = () => { document.getElementById('ws').textContent = 'ws: error'; };\n"
+    "const ids = [];\n"
+    "const es = new EventSource('/events?every=50&count=3');\n"
+    "es.addEventListener('tick', (e) => { ids.push(e.lastEventId + '=' + e.data);\n"
+    "  if (ids.length === 3) { es.close();\n"
+    "    document.getElementById('sse').textContent = 'sse: ' + ids.join(',');\n"
+    "    done.sse = true; finish(); } });\n"
+    "</script></body></html>\n";
+
+static void handle_realtime(rw_request *req, void *ud)
+{
+    (void)ud;
+    static const rw_header h[] = { { RW_STR("Content-Type"), RW_STR("text/html; charset=utf-8") },
+                                   { RW_STR("Cache-Control"), RW_STR("no-store") } };
+    rw_respond(req, 200, h, 2, realtime_page, sizeof realtime_page - 1);
+}
+
+int rw_app_add_realtime_routes(rw_server *s, const rw_config *cfg)
+{
+    (void)cfg;
+    if (rw_server_route(s, "GET", "/ws/echo", RW_ROUTE_EXACT, handle_ws_echo, NULL) < 0 ||
+        rw_server_route(s, "GET", "/ws/chat", RW_ROUTE_EXACT, handle_ws_chat, NULL) < 0 ||
+        rw_server_route(s, "GET", "/events", RW_ROUTE_EXACT, handle_events, NULL) < 0 ||
+        rw_server_route(s, "GET", "/realtime", RW_ROUTE_EXACT, handle_realtime, NULL) < 0) {
+        rw_error("realtime demo: cannot register routes");
+        return -1;
+    }
+    return 0;
+}
