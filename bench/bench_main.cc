@@ -2,6 +2,7 @@
 // (kernel, CPU model) in the report, so a JSON result is self-describing.
 #include <benchmark/benchmark.h>
 
+#include <nghttp2/nghttp2ver.h>
 #include <sys/utsname.h>
 
 #include <fstream>
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
         benchmark::AddCustomContext("kernel", u.release);
     benchmark::AddCustomContext("cpu_model", cpu_model());
     benchmark::AddCustomContext("peer_parser", "picohttpparser (libh2o-evloop.so)");
+    benchmark::AddCustomContext("peer_hpack", "nghttp2 " NGHTTP2_VERSION);
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -3,12 +3,13 @@
 #
 #   bench/run.sh [--smoke] [--duration S] [--reps N] [--server-cpu N] [--client-cpu M]
 #                [--connections C] [--servers LIST] [--workloads LIST] [--idle-count N] [--quiet-wait S]
-#                [--micro] [--no-e2e] [--no-build] [--publish]
+#                [--micro] [--no-e2e] [--no-build] [--publish] [--realtime]
 #
 # Builds ringwire (Release, in build/), installs nginx-light/h2o/wrk via apt
 # if missing, runs the end-to-end suite (ringwire uring + epoll, nginx, h2o;
 # interleaved repetitions) and, with --micro, the parser micro-benchmarks.
 # Results: results/<timestamp>/{raw.csv,idle.csv,machine.json,report.md,plot.svg}.
+# --realtime adds WebSocket echo and SSE fan-out rows (realtime.{csv,md}).
 # --publish also copies the report and plot to docs/.
 set -euo pipefail
 
@@ -16,19 +17,22 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=/usr/bin/python3 # Debian's modules (matplotlib) load only under this one
 BUILD="$REPO/build"
 
-smoke=0 micro=0 e2e=1 build=1 publish=0 server_cpu=0
+smoke=0 micro=0 e2e=1 build=1 publish=0 server_cpu=0 realtime=0 client_cpu=1 duration=
 pass=()
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) smoke=1; pass+=("$1") ;;
     --micro) micro=1 ;;
+    --realtime) realtime=1 ;;
     --no-e2e) e2e=0 ;;
     --no-build) build=0 ;;
     --publish) publish=1 ;;
     --duration | --reps | --server-cpu | --client-cpu | --connections | --servers | --workloads | --idle-count | --quiet-wait)
         [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
         [ "$1" = --server-cpu ] && server_cpu=$2
+        [ "$1" = --client-cpu ] && client_cpu=$2
+        [ "$1" = --duration ] && duration=$2
         pass+=("$1" "$2"); shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -73,13 +77,19 @@ if [ $build = 1 ]; then
     [ $micro = 1 ] && rwbench=ON
     cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRW_BENCH=$rwbench >/dev/null
     targets=()
-    if [ $e2e = 1 ] && servers_wanted; then targets+=(--target ringwire); fi
+    if { [ $e2e = 1 ] && servers_wanted; } || [ $realtime = 1 ]; then targets+=(--target ringwire); fi
     [ $micro = 1 ] && targets+=(--target rw_bench)
     [ ${#targets[@]} -gt 0 ] && cmake --build "$BUILD" -j"$(nproc)" "${targets[@]}"
 fi
 mkdir -p "$BUILD/bench-tools"
 gcc -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BUILD/bench-tools/idle_conns" \
     "$REPO/bench/idle_conns.c"
+if [ $realtime = 1 ]; then
+    for t in ws_load sse_fanout; do
+        gcc -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BUILD/bench-tools/$t" \
+            "$REPO/bench/$t.c"
+    done
+fi
 
 out="$REPO/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
@@ -100,6 +110,14 @@ if [ $e2e = 1 ]; then
     $PY "$REPO/bench/lib/e2e.py" --binary "$BUILD/ringwire" \
         --idle-tool "$BUILD/bench-tools/idle_conns" --out "$out" ${pass[@]+"${pass[@]}"} || rc=1
     $PY "$REPO/bench/report.py" e2e "$out" --plot "$out/plot.svg" | tee "$out/report.md"
+fi
+
+# ---- real-time (WebSocket echo, SSE fan-out) ----------------------------------
+if [ $realtime = 1 ]; then
+    rt_dur=${duration:-5}
+    [ $smoke = 1 ] && rt_dur=1
+    $PY "$REPO/bench/lib/realtime.py" --binary "$BUILD/ringwire" --tools "$BUILD/bench-tools" \
+        --out "$out" --duration "$rt_dur" --server-cpu "$server_cpu" --client-cpu "$client_cpu" || rc=1
 fi
 
 if [ $publish = 1 ]; then

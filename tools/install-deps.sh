@@ -33,6 +33,7 @@ PACKAGES=(
   linux-perf                 # tools/profile, tests/integration/test_usdt.py
   python3-prometheus-client  # exposition-format check in test_metrics.py
   util-linux                 # taskset (tools/profile)
+  chromium                   # headless browser: tests/integration/test_browser.py
 )
 
 # Benchmark-only extras (issue 3): peer servers and plotting.

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/server.h"
+#include "app/status_page.h"
 #include "core/log.h"
 
 /* Size bound: the fixed text (HELP/TYPE lines and the process-wide
@@ -319,6 +320,15 @@ static void handle_status(rw_request *req, void *ud)
     rw_respond(req, 200, &h, 1, buf, (size_t)(w.p - buf));
 }
 
+/* /_status: the dashboard for browsers (status_page.c), JSON otherwise. */
+static void handle_status_negotiated(rw_request *req, void *ud)
+{
+    if (rw_status_page_wanted(req))
+        rw_status_page_respond(req);
+    else
+        handle_status(req, ud);
+}
+
 int rw_metrics_add_routes(rw_server *s, const rw_config *cfg)
 {
     const char *path = cfg->metrics_path ? cfg->metrics_path : "/metrics";
@@ -328,7 +338,11 @@ int rw_metrics_add_routes(rw_server *s, const rw_config *cfg)
     }
     if (rw_server_route(s, "GET", path, RW_ROUTE_EXACT, handle_metrics, s) < 0 ||
         (strcmp(path, RW_STATUS_PATH) != 0 &&
-         rw_server_route(s, "GET", RW_STATUS_PATH, RW_ROUTE_EXACT, handle_status, s) < 0)) {
+         rw_server_route(s, "GET", RW_STATUS_PATH, RW_ROUTE_EXACT, handle_status_negotiated, s) <
+             0) ||
+        (strcmp(path, RW_STATUS_JSON_PATH) != 0 &&
+         rw_server_route(s, "GET", RW_STATUS_JSON_PATH, RW_ROUTE_EXACT, handle_status, s) < 0) ||
+        (strcmp(path, RW_STATUS_EVENTS_PATH) != 0 && rw_status_page_add_routes(s) < 0)) {
         rw_error("metrics: cannot register routes");
         return -1;
     }

@@ -211,30 +211,47 @@ static void handle_events(rw_request *req, void *ud)
 
 /* ---- /realtime ------------------------------------------------------------ */
 
+/* The page checks what it gets back itself and writes one verdict line
+ * per protocol (tests/integration/test_browser.py reads them from the DOM):
+ *   ws: ok text=2 binary=2 ext=<negotiated extensions or none>
+ *   sse: ok ids=1,2,3 data=tick 1|tick 2|tick 3
+ * or "ws: FAIL ..." / "sse: FAIL ...". The title becomes "done" when both
+ * lines are final. */
 static const char realtime_page[] =
     "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>pending</title></head>\n"
     "<body><pre id=\"ws\">ws: pending</pre><pre id=\"sse\">sse: pending</pre>\n"
     "<script>\n"
+    "'use strict';\n"
     "const done = {ws: false, sse: false};\n"
-    "function finish() { if (done.ws && done.sse) document.title = 'done'; }\n"
+    "function show(id, text) { document.getElementById(id).textContent = text;\n"
+    "  done[id] = true; if (done.ws && done.sse) document.title = 'done'; }\n"
+    /* a multi-byte UTF-8 text, a text over 64 KiB (16-bit length form and
+     * deflate), a tiny and a 20000-byte binary message */
+    "const texts = ['hello \\u00fcnic\\u00f6de \\u2713', 'x'.repeat(40000) + 'y'.repeat(30000)];\n"
+    "const big = new Uint8Array(20000); for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;\n"
+    "const bins = [new Uint8Array([1, 2, 3]), big];\n"
+    "function same(a, b) { if (a.length !== b.length) return false;\n"
+    "  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false; return true; }\n"
     "const ws = new WebSocket('ws://' + location.host + '/ws/echo');\n"
     "ws.binaryType = 'arraybuffer';\n"
-    "const got = [];\n"
-    "ws.onopen = () => { ws.send('hello'); ws.send('x'.repeat(70000));\n"
-    "  ws.send(new Uint8Array([1, 2, 3]).buffer); };\n"
+    "let n = 0, okText = 0, okBin = 0;\n"
+    "ws.onopen = () => { ws.send(texts[0]); ws.send(bins[0]); ws.send(texts[1]); ws.send(bins[1]); };\n"
     "ws.onmessage = (e) => {\n"
-    "  got.push(typeof e.data === 'string' ? 'text:' + e.data.length\n"
-    "                                      : 'bin:' + new Uint8Array(e.data).join('.'));\n"
-    "  if (got.length === 3) { document.getElementById('ws').textContent = 'ws: ' + got.join(' ')\n"
-    "      + ' ext=' + (ws.extensions || 'none');\n"
-    "    done.ws = true; ws.close(1000); finish(); } };\n"
-    "ws.onerror = () => { document.getElementById('ws').textContent = 'ws: error'; };\n"
-    "const ids = [];\n"
+    "  const i = n++;\n" /* replies come back in order: text, bin, text, bin */
+    "  if (i % 2 === 0) { if (typeof e.data === 'string' && e.data === texts[i / 2]) okText++; }\n"
+    "  else if (e.data instanceof ArrayBuffer && same(new Uint8Array(e.data), bins[(i - 1) / 2])) okBin++;\n"
+    "  if (n === 4) { ws.close(1000);\n"
+    "    show('ws', (okText === 2 && okBin === 2 ? 'ws: ok' : 'ws: FAIL') + ' text=' + okText\n"
+    "         + ' binary=' + okBin + ' ext=' + (ws.extensions || 'none')); } };\n"
+    "ws.onerror = () => { if (!done.ws) show('ws', 'ws: FAIL error after ' + n + ' messages'); };\n"
+    "ws.onclose = (e) => { if (!done.ws) show('ws', 'ws: FAIL closed ' + e.code + ' after ' + n); };\n"
+    "const ids = [], data = [];\n"
     "const es = new EventSource('/events?every=50&count=3');\n"
-    "es.addEventListener('tick', (e) => { ids.push(e.lastEventId + '=' + e.data);\n"
+    "es.addEventListener('tick', (e) => { ids.push(e.lastEventId); data.push(e.data);\n"
     "  if (ids.length === 3) { es.close();\n"
-    "    document.getElementById('sse').textContent = 'sse: ' + ids.join(',');\n"
-    "    done.sse = true; finish(); } });\n"
+    "    show('sse', 'sse: ok ids=' + ids.join(',') + ' data=' + data.join('|')); } });\n"
+    "es.onerror = () => { if (!done.sse) { es.close(); show('sse', 'sse: FAIL error after '\n"
+    "    + ids.length + ' events'); } };\n"
     "</script></body></html>\n";
 
 static void handle_realtime(rw_request *req, void *ud)

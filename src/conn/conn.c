@@ -144,8 +144,10 @@ void rw_conn_refuse(rw_worker *w, int fd)
     static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
                               "Content-Length: 0\r\nConnection: close\r\n\r\n";
     w->stats.conns_refused++;
-    ssize_t r = send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-    (void)r;
+    if (!w->server->tls) { /* a TLS client cannot read a plaintext 503: just close */
+        ssize_t r = send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)r;
+    }
     shutdown(fd, SHUT_WR);
     close(fd);
 }

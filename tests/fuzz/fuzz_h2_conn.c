@@ -19,6 +19,12 @@
  *     one a SETTINGS; every header block (HEADERS/PUSH_PROMISE +
  *     CONTINUATION*) is contiguous and decodes with an HPACK decoder that
  *     follows the server's encoder;
+ *   - bounds from what the client sent (parsed with the same frame decoder,
+ *     loosely: frames the server may have rejected still count): connection
+ *     DATA <= 65535 + the client's connection WINDOW_UPDATEs; no frame above
+ *     the largest SETTINGS_MAX_FRAME_SIZE the client sent (16384 at least);
+ *     no more PING / SETTINGS ACKs than PINGs / SETTINGS; responses only on
+ *     odd streams the client opened (<= its highest HEADERS id);
  *   - once the connection is freed, every rw_respond_ext() release and every
  *     streaming on_close ran exactly once. */
 #include <stdint.h>
@@ -149,12 +155,108 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* ---- what the client sent ------------------------------------------------ */
+
+typedef struct client_view {
+    uint8_t *buf; /* fed bytes after the preface, not yet parsed */
+    size_t len, cap;
+    uint64_t skip;          /* rest of a frame dropped after a stream error */
+    bool dead;              /* a connection error: the server reads no further */
+    uint64_t conn_credit;   /* 65535 + connection WINDOW_UPDATE increments */
+    uint32_t max_frame;     /* largest SETTINGS_MAX_FRAME_SIZE sent (>= default) */
+    uint64_t pings, settings;
+    uint32_t max_stream;    /* highest stream id carrying a client HEADERS */
+} client_view;
+
+static client_view cv;
+
+static void grow(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    uint8_t *nb = realloc(*buf, c);
+    REQUIRE(nb);
+    *buf = nb;
+    *cap = c;
+}
+
+static void client_frame(const rw_h2_frame *f)
+{
+    switch (f->hd.type) {
+    case RW_H2_WINDOW_UPDATE:
+        if (f->hd.stream_id == 0)
+            cv.conn_credit += f->window_increment;
+        break;
+    case RW_H2_SETTINGS:
+        if (f->hd.flags & RW_H2_FLAG_ACK)
+            break;
+        cv.settings++;
+        size_t sp = 0;
+        rw_h2_setting st;
+        while (rw_h2_settings_next(f, &sp, &st))
+            if (st.id == RW_H2_SETTINGS_MAX_FRAME_SIZE && st.value > cv.max_frame)
+                cv.max_frame = st.value;
+        break;
+    case RW_H2_PING:
+        if (!(f->hd.flags & RW_H2_FLAG_ACK))
+            cv.pings++;
+        break;
+    case RW_H2_HEADERS:
+        if (f->hd.stream_id > cv.max_stream)
+            cv.max_stream = f->hd.stream_id;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Follows the client's frames the way the engine frames them; a larger
+ * frame size limit than the server's only makes the bounds looser. */
+static void client_fed(const uint8_t *p, size_t n)
+{
+    if (cv.dead)
+        return;
+    grow(&cv.buf, &cv.cap, cv.len + n);
+    memcpy(cv.buf + cv.len, p, n);
+    cv.len += n;
+    size_t pos = 0;
+    while (pos < cv.len && !cv.dead) {
+        if (cv.skip) {
+            size_t k = cv.skip < cv.len - pos ? (size_t)cv.skip : cv.len - pos;
+            pos += k;
+            cv.skip -= k;
+            continue;
+        }
+        rw_h2_frame f;
+        int r = rw_h2_frame_decode(cv.buf + pos, cv.len - pos, RW_H2_MAX_MAX_FRAME_SIZE, &f);
+        if (r == RW_H2_INCOMPLETE)
+            break;
+        if (r == RW_H2_FAIL_CONNECTION) {
+            cv.dead = true;
+        } else if (r == RW_H2_FAIL_STREAM) {
+            if (f.hd.type == RW_H2_HEADERS)
+                client_frame(&f); /* the stream still counts as opened */
+            cv.skip = f.frame_len;
+        } else {
+            client_frame(&f);
+            pos += (size_t)r;
+        }
+    }
+    memmove(cv.buf, cv.buf + pos, cv.len - pos);
+    cv.len -= pos;
+}
+
 /* ---- output checker ------------------------------------------------------ */
 
 typedef struct checker {
     uint8_t *buf; /* server bytes not yet parsed */
     size_t len, cap;
     bool seen_first;
+    uint64_t data_bytes;   /* DATA payload (the server never pads) */
+    uint64_t ping_acks, settings_acks;
     bool in_block;         /* inside HEADERS/PUSH_PROMISE ... CONTINUATION */
     uint32_t block_stream;
     uint8_t block[FZ_BLOCK_MAX]; /* the field block being assembled */
@@ -191,6 +293,29 @@ static void check_frame(const rw_h2_frame *f)
     if (!ck.seen_first) {
         REQUIRE(f->hd.type == RW_H2_SETTINGS && !(f->hd.flags & RW_H2_FLAG_ACK));
         ck.seen_first = true;
+    }
+    REQUIRE(f->hd.length <= cv.max_frame);
+    uint32_t id = f->hd.stream_id;
+    switch (f->hd.type) {
+    case RW_H2_DATA:
+        ck.data_bytes += f->hd.length;
+        REQUIRE(ck.data_bytes <= cv.conn_credit);
+        REQUIRE(id % 2 == 0 || id <= cv.max_stream);
+        break;
+    case RW_H2_HEADERS:
+    case RW_H2_RST_STREAM:
+        REQUIRE(id % 2 == 0 || id <= cv.max_stream);
+        break;
+    case RW_H2_PING:
+        if (f->hd.flags & RW_H2_FLAG_ACK)
+            REQUIRE(++ck.ping_acks <= cv.pings);
+        break;
+    case RW_H2_SETTINGS:
+        if (f->hd.flags & RW_H2_FLAG_ACK)
+            REQUIRE(++ck.settings_acks <= cv.settings);
+        break;
+    default:
+        break;
     }
     if (ck.in_block) {
         /* RFC 9113 6.10: nothing may interleave with a field block. */
@@ -233,15 +358,7 @@ static void check_output(void)
 
 static void out_append(const void *p, size_t n)
 {
-    if (ck.len + n > ck.cap) {
-        size_t cap = ck.cap ? ck.cap : 4096;
-        while (cap < ck.len + n)
-            cap *= 2;
-        uint8_t *nb = realloc(ck.buf, cap);
-        REQUIRE(nb);
-        ck.buf = nb;
-        ck.cap = cap;
-    }
+    grow(&ck.buf, &ck.cap, ck.len + n);
     memcpy(ck.buf + ck.len, p, n);
     ck.len += n;
 }
@@ -313,6 +430,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ck.buf = NULL;
     ck.seen_first = ck.in_block = false;
     ck.block_len = 0;
+    ck.data_bytes = ck.ping_acks = ck.settings_acks = 0;
+    memset(&cv, 0, sizeof cv);
+    cv.conn_credit = RW_H2_DEFAULT_WINDOW_SIZE;
+    cv.max_frame = RW_H2_DEFAULT_MAX_FRAME_SIZE;
     REQUIRE(rw_hpack_decoder_init(&ck.dec, FZ_HPACK_CAP) == RW_HPACK_OK);
     REQUIRE(rw_hpack_decoder_set_limit(&ck.dec, FZ_HPACK_CAP) == RW_HPACK_OK);
     ext_started = ext_released = streams_started = streams_closed = 0;
@@ -333,8 +454,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = size - pos;
         const uint8_t *chunk = data + pos;
         pos += len;
-        if (len && can_read(c))
+        if (len && can_read(c)) {
+            client_fed(chunk, len); /* first: the server may answer at once */
             rw_conn_feed(c, (const char *)chunk, len);
+        }
         drain(c, ctrl & 3u, (ctrl >> 2) & 7u);
         if (ctrl & 0x20)
             tick(len * FZ_TICK_UNIT_MS);
@@ -364,5 +487,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     rw_hpack_decoder_free(&ck.dec);
     free(ck.buf);
+    free(cv.buf);
     return 0;
 }

@@ -237,6 +237,40 @@ def status_endpoint(ctx):
 
 
 @test
+def status_page_negotiation(ctx):
+    """/_status is the dashboard for browsers (Accept: text/html), JSON for
+    everything else; /_status.json is always JSON; /_status/events streams
+    JSON snapshots."""
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    for accept, html in ((browser, True), ("text/html;q=0, */*", False),
+                         ("application/json", False), ("*/*", False)):
+        r = ctx.get("/_status", headers=[("Accept", accept)])
+        check_eq(r.status, 200, f"/_status Accept {accept!r}")
+        want = "text/html; charset=utf-8" if html else "application/json"
+        check_eq(r.header("Content-Type"), want, f"Content-Type for Accept {accept!r}")
+        if html:
+            check(b"/_status/events" in r.body and b"<canvas" in r.body, "dashboard page body")
+        else:
+            json.loads(r.body)
+    r = ctx.get("/_status.json", headers=[("Accept", browser)])
+    check_eq(r.header("Content-Type"), "application/json", "/_status.json Content-Type")
+    check_eq(json.loads(r.body)["backend"], ctx.backend, "/_status.json backend")
+    with ctx.conn() as c:
+        c.send(rwtest.request("GET", "/_status/events"))
+        r = c.read_response(head=True)
+        check_eq(r.status, 200, "/_status/events status")
+        check(r.header("Content-Type", "").startswith("text/event-stream"), "event stream type")
+        deadline = time.monotonic() + WAIT_LOG
+        while b"\n\n" not in bytes(c.buf) and time.monotonic() < deadline:
+            c._fill(deadline, "the first snapshot")
+        m = re.search(rb"event: snapshot\r?\nid: 1\r?\ndata: (\{.*?\})\r?\n", bytes(c.buf))
+        check(m, f"first snapshot: {rwtest.short(bytes(c.buf))}")
+        snap = json.loads(m.group(1))
+        check_eq(snap["backend"], ctx.backend, "snapshot backend")
+        check(snap["requests"] >= 1 and snap["connections_open"] >= 1, f"snapshot {snap}")
+
+
+@test
 def head_and_post(ctx):
     r = ctx.get("/metrics", method="HEAD")
     check_eq(r.status, 200, "HEAD /metrics")

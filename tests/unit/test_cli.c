@@ -144,6 +144,13 @@ static int c_l_two(const rw_config *c)
     return c->n_listen == 2 && is_v4(&c->listen[0], "127.0.0.1", 1) &&
            is_v6(&c->listen[1], "::1", 65535) && strcmp(c->listen[1].text, "[::1]:65535") == 0;
 }
+static int c_tls(const rw_config *c)
+{
+    return c->tls_cert && strcmp(c->tls_cert, "/c.pem") == 0 && c->tls_key &&
+           strcmp(c->tls_key, "/k.pem") == 0 && c->tls_min_version == 13 && c->ktls == 2 &&
+           c->n_tls_sni == 2 && strcmp(c->tls_sni[1], "b.test,*.c.test:/b.pem:/bk.pem") == 0;
+}
+static int c_ktls_on(const rw_config *c) { return c->ktls == 1 && c->tls_min_version != 13; }
 static int c_combo(const rw_config *c)
 {
     return c->backend == RW_BACKEND_EPOLL && c->threads == 2 && c->pin_cpus &&
@@ -197,6 +204,10 @@ static const ok_case ok_cases[] = {
     { { "--listen", "[::]:8080" }, "listen v6 any", c_l_v6any },
     { { "--listen", ":8080" }, "listen :port", c_l_port },
     { { "--listen", "127.0.0.1:1", "--listen=[::1]:65535" }, "listen twice", c_l_two },
+    { { "--tls-cert", "/c.pem", "--tls-key=/k.pem", "--tls-min-version", "1.3", "--ktls", "off",
+        "--tls-sni", "a.test:/a.pem:/ak.pem", "--tls-sni", "b.test,*.c.test:/b.pem:/bk.pem" },
+      "tls flags", c_tls },
+    { { "--ktls=on" }, "ktls on", c_ktls_on },
     { { "--backend=epoll", "--threads", "2", "--pin-cpus", "--max-body", "64k",
         "--listen", ":1", "--keepalive-timeout=5" }, "combination", c_combo },
 };
@@ -208,6 +219,10 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    { { "--tls-sni", "bad" }, "--tls-sni: expected HOST[,HOST]:CERT:KEY" },
+    { { "--tls-min-version", "1.1" }, "--tls-min-version: expected 1.2 or 1.3" },
+    { { "--ktls", "maybe" }, "--ktls: expected auto, on or off" },
+    { { "--tls-cert", "/x", "--tls-key" }, "--tls-key: missing value" },
     { { "--threads", "x" }, "--threads: expected a non-negative integer, got \"x\"" },
     { { "--threads" }, "--threads: missing value" },
     { { "--threads", "--sqpoll" }, "--threads: missing value" },
