@@ -54,12 +54,27 @@ size_t rw_hpack_encode_bound(const rw_hpack_field *fields, size_t n)
     return total;
 }
 
-/* FNV-1a; the table only uses it to skip non-matching entries quickly. */
-static uint32_t hash_bytes(uint32_t h, const char *s, size_t n)
+/* Word-at-a-time multiplicative hash; the table only uses it to skip
+ * non-matching entries quickly (equality is always checked byte for byte).
+ * Byte-at-a-time FNV-1a made hashing ~75% of encode time. */
+static uint32_t hash_bytes(uint32_t seed, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t h = (seed ^ (uint64_t)n) * k;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * k;
+    }
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 #define HASH_SEED 2166136261u
 
@@ -147,11 +162,11 @@ static void encode_field(rw_hpack_encoder *e, const rw_hpack_field *f, outbuf *o
                       esz * RW_HPACK_INDEX_MAX_SHARE_DEN <=
                           (uint64_t)e->t.max_size * RW_HPACK_INDEX_MAX_SHARE_NUM;
 
-    uint32_t nhash = 0, hash = 0;
-    if (e->t.count || incr) {
+    /* Only names are hashed: values (often long: user-agent, cookie) are
+     * compared directly, and only for entries whose name matched. */
+    uint32_t nhash = 0;
+    if (e->t.count || incr)
         nhash = hash_bytes(HASH_SEED, f->name.p, f->name.n);
-        hash = hash_bytes(nhash, f->value.p, f->value.n);
-    }
     /* Newest first (smallest index); walk the slot ring directly. */
     uint32_t slot = e->t.count ? e->t.first + e->t.count - 1 : 0;
     if (slot >= e->t.ents_cap)
@@ -163,7 +178,7 @@ static void encode_field(rw_hpack_encoder *e, const rw_hpack_field *f, outbuf *o
         if (ent->nlen != f->name.n ||
             !rw_hpack_table_eq(&e->t, ent->off, ent->nlen, f->name.p))
             continue;
-        if (!never && ent->hash == hash && ent->vlen == f->value.n &&
+        if (!never && ent->vlen == f->value.n &&
             rw_hpack_table_eq(&e->t, rw_hpack_table_off(&e->t, ent->off, ent->nlen), ent->vlen,
                               f->value.p)) {
             put_int(o, 0x80, 7, RW_HPACK_STATIC_COUNT + i);
@@ -182,7 +197,7 @@ static void encode_field(rw_hpack_encoder *e, const rw_hpack_field *f, outbuf *o
     put_string(o, f->value.p, f->value.n);
     if (incr)
         rw_hpack_table_insert(&e->t, f->name.p, (uint32_t)f->name.n, f->value.p,
-                              (uint32_t)f->value.n, nhash, hash);
+                              (uint32_t)f->value.n, nhash, nhash);
 }
 
 int rw_hpack_encode(rw_hpack_encoder *e, const rw_hpack_field *fields, size_t n, uint8_t *out,
