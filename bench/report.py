@@ -34,6 +34,10 @@ WORKLOAD_TITLE = {
     "static1m": "static 1 MiB",
     "h2c_m1": "h2c -m 1 (h2load -c16)",
     "h2c_m32": "h2c -m 32 (h2load -c16)",
+    "tls_plaintext": "TLS 1.3 plaintext keep-alive",
+    "tls_static1m": "TLS 1.3 static 1 MiB",
+    "tls_h2_m32": "TLS 1.3 h2 -m 32 (h2load -c16)",
+    "tls_handshake": "TLS 1.3 conn per request (wrk: ticket-resumed)",
 }
 
 

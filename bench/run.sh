@@ -3,28 +3,35 @@
 #
 #   bench/run.sh [--smoke] [--duration S] [--reps N] [--server-cpu N] [--client-cpu M]
 #                [--connections C] [--servers LIST] [--workloads LIST] [--idle-count N] [--quiet-wait S]
-#                [--micro] [--no-e2e] [--no-build] [--publish] [--realtime]
+#                [--micro] [--no-e2e] [--no-build] [--publish] [--realtime] [--tls] [--binary PATH]
 #
 # Builds ringwire (Release, in build/), installs nginx-light/h2o/wrk via apt
 # if missing, runs the end-to-end suite (ringwire uring + epoll, nginx, h2o;
 # interleaved repetitions) and, with --micro, the parser micro-benchmarks.
 # Results: results/<timestamp>/{raw.csv,idle.csv,machine.json,report.md,plot.svg}.
 # --realtime adds WebSocket echo and SSE fan-out rows (realtime.{csv,md}).
+# --tls adds the HTTPS rows (tls_plaintext, tls_static1m, tls_h2_m32, tls_handshake).
+# --binary runs that ringwire instead of build/ringwire (implies --no-build).
 # --publish also copies the report and plot to docs/.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=/usr/bin/python3 # Debian's modules (matplotlib) load only under this one
 BUILD="$REPO/build"
+binary="$BUILD/ringwire"
 
 smoke=0 micro=0 e2e=1 build=1 publish=0 server_cpu=0 realtime=0 client_cpu=1 duration=
 pass=()
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --smoke) smoke=1; pass+=("$1") ;;
     --micro) micro=1 ;;
     --realtime) realtime=1 ;;
+    --tls) pass+=("$1") ;;
+    --binary)
+        [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
+        binary=$2 build=0; shift ;;
     --no-e2e) e2e=0 ;;
     --no-build) build=0 ;;
     --publish) publish=1 ;;
@@ -107,7 +114,7 @@ fi
 
 # ---- end to end ------------------------------------------------------------
 if [ $e2e = 1 ]; then
-    $PY "$REPO/bench/lib/e2e.py" --binary "$BUILD/ringwire" \
+    $PY "$REPO/bench/lib/e2e.py" --binary "$binary" \
         --idle-tool "$BUILD/bench-tools/idle_conns" --out "$out" ${pass[@]+"${pass[@]}"} || rc=1
     $PY "$REPO/bench/report.py" e2e "$out" --plot "$out/plot.svg" | tee "$out/report.md"
 fi
@@ -116,7 +123,7 @@ fi
 if [ $realtime = 1 ]; then
     rt_dur=${duration:-5}
     [ $smoke = 1 ] && rt_dur=1
-    $PY "$REPO/bench/lib/realtime.py" --binary "$BUILD/ringwire" --tools "$BUILD/bench-tools" \
+    $PY "$REPO/bench/lib/realtime.py" --binary "$binary" --tools "$BUILD/bench-tools" \
         --out "$out" --duration "$rt_dur" --server-cpu "$server_cpu" --client-cpu "$client_cpu" || rc=1
 fi
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn/mailbox.h"
 #include "core/log.h"
 
 /* Submit attempts when the SQ is full before giving up on an SQE. */
@@ -121,9 +122,11 @@ static void rw_uring_cqe(rw_uring *u, const struct io_uring_cqe *cqe)
         rw_uring_accept_cqe(u, (int)(ud >> 3), cqe->res, cqe->flags);
         break;
     case RW_UOP_WAKE:
+        /* Shutdown request and/or cross-thread mail (conn/mailbox.h). */
         u->wake_armed = false;
-        if (!u->stopping)
+        if (rw_worker_wake(u->w) && !u->stopping)
             rw_uring_begin_stop(u);
+        rw_uring_arm_wake(u); /* mail may still come while draining */
         break;
     default:
         rw_uring_conn_cqe(u, rw_uring_ud_ptr(ud), op, cqe->res, cqe->flags);

@@ -26,6 +26,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -37,8 +38,17 @@ REPO = os.path.dirname(BENCH_DIR)
 SERVERS = ["ringwire-uring", "ringwire-epoll", "nginx", "h2o"]
 WORKLOADS = ["plaintext", "pipeline", "close", "static4k", "static64k", "static1m",
              "h2c_m1", "h2c_m32", "idle"]
+# HTTPS (TLS 1.3, one self-signed ECDSA P-256 certificate shared by every
+# server). Opt-in (run.sh --tls or --workloads): not in the default list.
+# tls_handshake is one connection per request, but wrk keeps its SSL object
+# (SSL_shutdown + SSL_clear) and so resumes by TLS 1.3 ticket: these are
+# PSK+ECDHE handshakes without a certificate signature, not full ones.
+TLS_WORKLOADS = ["tls_plaintext", "tls_static1m", "tls_h2_m32", "tls_handshake"]
+TLS_BASE = {"tls_plaintext": "plaintext", "tls_static1m": "static1m",
+            "tls_h2_m32": "h2c_m32", "tls_handshake": "close"}
+TLS_CERT_DAYS = 2
 H2_CONNECTIONS = 16          # h2load -c (the issue's reference figures use 16)
-H2_STREAMS = {"h2c_m1": 1, "h2c_m32": 32}
+H2_STREAMS = {"h2c_m1": 1, "h2c_m32": 32, "tls_h2_m32": 32}
 
 PLAINTEXT_BODY = b"Hello, World!"
 STATIC_FILES = {"static4k": ("4k.bin", 4096), "static64k": ("64k.bin", 65536),
@@ -202,26 +212,52 @@ def render(template, dest, subst):
         f.write(text)
 
 
+def base_workload(workload):
+    """The plaintext workload a TLS one mirrors (same URL, same client flags)."""
+    return TLS_BASE.get(workload, workload)
+
+
+def make_cert(tmp):
+    """One self-signed ECDSA P-256 certificate per run, used by every server."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", str(TLS_CERT_DAYS),
+                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for f in (cert, key):
+        os.chmod(f, 0o644)  # throwaway key; h2o may read it as nobody
+    return cert, key
+
+
 class Server:
-    def __init__(self, name, args, tmp, cpu, tag=""):
-        self.name, self.args, self.tmp, self.cpu = name, args, tmp, cpu
+    def __init__(self, name, args, tmp, cpu, tag="", tls=False):
+        # tls=True: a ringwire instance started with --tls-cert (TLS is on for
+        # all its listeners). nginx/h2o serve TLS on a second listener
+        # (tlsport) of their one instance.
+        self.name, self.args, self.tmp, self.cpu, self.tls = name, args, tmp, cpu, tls
         self.port = 0
         self.h2port = 0  # where h2c (prior knowledge) is served: nginx needs its own listener
+        self.tlsport = 0  # where HTTPS is served (0: nowhere)
         self.proc = None
         self.version = "unknown"
-        self.log_path = os.path.join(args.out, "server-%s%s.log" % (name, tag))
-        self.warmed = False
+        self.log_path = os.path.join(args.out, "server-%s%s%s.log"
+                                     % (name, "-tls" if tls else "", tag))
+        self.warmed = set()  # schemes warmed up
 
     def command(self):
         a = self.args
         if self.name.startswith("ringwire-"):
             backend = self.name.split("-", 1)[1]
-            return [a.binary, "--listen", "127.0.0.1:%d" % self.port, "--backend", backend,
-                    "--threads", "1", "--root", a.docroot]
+            cmd = [a.binary, "--listen", "127.0.0.1:%d" % self.port, "--backend", backend,
+                   "--threads", "1", "--root", a.docroot]
+            if self.tls:  # no kTLS on the benchmark kernel: say so, do not probe
+                cmd += ["--tls-cert", a.tls_cert, "--tls-key", a.tls_key, "--ktls", "off"]
+            return cmd
         conf_dir = os.path.join(self.tmp, "%s-%d" % (self.name, self.port))
         os.makedirs(conf_dir, exist_ok=True)
         os.chmod(conf_dir, 0o755)
-        subst = {"PORT": self.port, "H2PORT": self.h2port, "ROOT": a.docroot, "TMP": conf_dir,
+        subst = {"PORT": self.port, "H2PORT": self.h2port, "TLSPORT": self.tlsport,
+                 "CERT": a.tls_cert, "KEY": a.tls_key, "ROOT": a.docroot, "TMP": conf_dir,
                  "NOFILE": NOFILE,
                  "MAXCONN": MAX_CONNS, "USER": "nobody"}
         if self.name == "nginx":
@@ -245,9 +281,13 @@ class Server:
     def _start_once(self):
         self.port = free_port()
         self.h2port = self.port
+        self.tlsport = self.port if self.tls else 0
         if self.name == "nginx":
             while self.h2port == self.port:
                 self.h2port = free_port()
+        if self.name in ("nginx", "h2o"):
+            while self.tlsport in (0, self.port, self.h2port):
+                self.tlsport = free_port()
         cmd = self.command()
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
@@ -282,6 +322,7 @@ class Server:
 
 
 def expected_body(args, workload):
+    workload = base_workload(workload)
     if workload in STATIC_FILES:
         with open(os.path.join(args.docroot, STATIC_FILES[workload][0]), "rb") as f:
             return f.read()
@@ -289,15 +330,37 @@ def expected_body(args, workload):
 
 
 def url_path(workload):
+    workload = base_workload(workload)
     if workload in STATIC_FILES:
         return "/" + STATIC_FILES[workload][0]
     return "/plaintext"
 
 
+def base_url(server, workload, h2=False):
+    if workload in TLS_BASE:
+        return "https://127.0.0.1:%d" % server.tlsport
+    return "http://127.0.0.1:%d" % (server.h2port if h2 else server.port)
+
+
 def check_response(server, args, workload):
     """Same bytes from every server: status 200, identical body. Returns the
-    response head size so the table shows what else differs (headers)."""
-    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    response head size so the table shows what else differs (headers).
+    HTTPS: TLS 1.3 is required, and h2 must be offered by ALPN."""
+    if workload in TLS_BASE:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        with socket.create_connection(("127.0.0.1", server.tlsport), timeout=5) as raw, \
+                ctx.wrap_socket(raw) as t:
+            ver, alpn = t.version(), t.selected_alpn_protocol()
+        if ver != "TLSv1.3" or alpn != "h2":
+            raise RuntimeError("%s: TLS %s, ALPN %s (expected TLSv1.3, h2)"
+                               % (server.name, ver, alpn))
+        ctx.set_alpn_protocols(["http/1.1"])
+        c = http.client.HTTPSConnection("127.0.0.1", server.tlsport, timeout=5, context=ctx)
+    else:
+        c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     c.request("GET", url_path(workload))
     r = c.getresponse()
     body = r.read()
@@ -354,9 +417,9 @@ def parse_wrk(out):
 
 
 def wrk_command(args, server, workload, duration):
-    url = "http://127.0.0.1:%d%s" % (server.port, url_path(workload))
+    url = base_url(server, workload) + url_path(workload)
     cmd = [args.wrk, "-t1", "-c%d" % args.connections, "-d%ds" % duration, "--latency"]
-    if workload == "close":
+    if base_workload(workload) == "close":
         cmd += ["-H", "Connection: close"]
     if workload == "pipeline":
         cmd += ["-s", os.path.join(BENCH_DIR, "pipeline.lua"), url, "--", str(PIPELINE_DEPTH)]
@@ -366,7 +429,7 @@ def wrk_command(args, server, workload, duration):
 
 
 def h2load_command(args, server, workload, duration):
-    url = "http://127.0.0.1:%d/plaintext" % server.h2port
+    url = base_url(server, workload, h2=True) + "/plaintext"
     return [args.h2load, "-t1", "-c%d" % H2_CONNECTIONS, "-m%d" % H2_STREAMS[workload],
             "-D", str(duration), url]
 
@@ -430,9 +493,10 @@ def bench_one(args, server, workload, rep, meta, duration):
         log("%s is not running (exit %s); restarting" % (server.name, server.proc.returncode))
         server.start()
     head_bytes = check_response(server, args, workload)
-    if not server.warmed:
-        run_wrk(args, wrk_command(args, server, "plaintext", 1), 1)
-        server.warmed = True
+    warm = "tls_plaintext" if workload in TLS_BASE else "plaintext"
+    if warm not in server.warmed:
+        run_wrk(args, wrk_command(args, server, warm, 1), 1)
+        server.warmed.add(warm)
     pid = server.proc.pid
     load_before = wait_quiet(args.quiet_wait)
     cpu0, busy0 = proc_cpu_s(pid), system_busy_s()
@@ -462,7 +526,9 @@ def bench_one(args, server, workload, rep, meta, duration):
            "client_cpu_util": round(client_cpu / wall, 3),
            "client_saturated": int(client_cpu / wall >= CLIENT_SATURATED),
            "foreign_cpu_util": round(foreign, 3), "load_before": round(load_before, 3),
-           "resp_head_bytes": head_bytes, "server_version": server.version,
+           "resp_head_bytes": head_bytes,
+           "server_version": server.version + (" (userspace TLS, --ktls off)"
+                                               if server.tls else ""),
            "wrk_version": meta["wrk_version"], **machine_info()}
     for k in ("requests", "rps", "p50_us", "p99_us", "avg_us", "transfer_mbps",
               "socket_errors", "non_2xx"):
@@ -560,6 +626,8 @@ def main():
     ap.add_argument("--client-cpu", type=int, default=1)
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--tls", action="store_true",
+                    help="also run the HTTPS workloads (%s)" % ", ".join(TLS_WORKLOADS))
     ap.add_argument("--idle-count", type=int, default=10000)
     ap.add_argument("--quiet-wait", type=float, default=20.0,
                     help="max seconds to wait for other load to stop before each run")
@@ -576,12 +644,15 @@ def main():
         args.idle_count = min(args.idle_count, 1000)
     servers = [s for s in args.servers.split(",") if s]
     workloads = [w for w in args.workloads.split(",") if w]
+    if args.tls:
+        workloads += [w for w in TLS_WORKLOADS if w not in workloads]
     for s in servers:
         if s not in SERVERS:
             raise SystemExit("unknown server %s (known: %s)" % (s, ", ".join(SERVERS)))
     for w in workloads:
-        if w not in WORKLOADS:
-            raise SystemExit("unknown workload %s (known: %s)" % (w, ", ".join(WORKLOADS)))
+        if w not in WORKLOADS + TLS_WORKLOADS:
+            raise SystemExit("unknown workload %s (known: %s)"
+                             % (w, ", ".join(WORKLOADS + TLS_WORKLOADS)))
     ncpu = os.cpu_count()
     if args.server_cpu >= ncpu or args.client_cpu >= ncpu:
         raise SystemExit("--server-cpu/--client-cpu must be < %d" % ncpu)
@@ -615,19 +686,29 @@ def main():
     os.chmod(tmp, 0o755)
     args.docroot = os.path.join(tmp, "docroot")
     make_docroot(args.docroot)
+    # nginx/h2o configs always carry their TLS listener, so the cert always exists.
+    args.tls_cert, args.tls_key = make_cert(tmp)
 
     live = []
     raw_path = os.path.join(args.out, "raw.csv")
     idle_path = os.path.join(args.out, "idle.csv")
     failures = 0
     try:
-        tput = [w for w in workloads if w != "idle"]
-        if tput:
-            for name in servers:
-                s = Server(name, args, tmp, args.server_cpu)
+        plain = [w for w in workloads if w != "idle" and w not in TLS_BASE]
+        tls = [w for w in workloads if w in TLS_BASE]
+        by_tls = {}  # (server name, TLS workload?) -> the instance that serves it
+        for name in servers:
+            ring = name.startswith("ringwire-")
+            for want_tls in (False, True):
+                if not (tls if want_tls else plain) or (want_tls and (name, True) in by_tls):
+                    continue
+                s = Server(name, args, tmp, args.server_cpu, tls=want_tls and ring)
                 s.version = meta["versions"][name]
                 s.start()
                 live.append(s)
+                by_tls[(name, want_tls)] = s
+                if not ring:  # one nginx/h2o process serves both plain and TLS
+                    by_tls[(name, not want_tls)] = s
         with open(raw_path, "w", newline="") as rf, open(idle_path, "w", newline="") as idf:
             raw = csv.DictWriter(rf, fieldnames=RAW_FIELDS)
             raw.writeheader()
@@ -644,12 +725,13 @@ def main():
                                 log("idle %s failed: %s" % (name, e))
                             idf.flush()
                         continue
-                    for s in live:
+                    for name in servers:
+                        s = by_tls[(name, w in TLS_BASE)]
                         try:
                             raw.writerow(bench_one(args, s, w, rep, meta, args.duration))
                         except (RuntimeError, OSError, http.client.HTTPException) as e:
                             failures += 1
-                            log("%s %s rep %d failed: %s" % (w, s.name, rep, e))
+                            log("%s %s rep %d failed: %s" % (w, name, rep, e))
                         rf.flush()
     finally:
         for s in live:

@@ -80,6 +80,30 @@ int rw_sse_comment(rw_sse *sse, const char *text);
 /* Ends the stream (on_close follows). */
 void rw_sse_close(rw_sse *sse);
 
+/* ---- channels: broadcast across worker threads ----
+ * A channel is a set of WebSocket connections and SSE streams, possibly on
+ * different worker threads. rw_channel_publish() may be called from any
+ * thread (a handler, another worker, an application thread): the message is
+ * copied once, handed to every worker that has members through its mailbox
+ * (a mutex-protected list + an eventfd wake-up, never touched on the
+ * request path), and each worker sends it to its own members. Members join
+ * and leave on their own worker thread (leave in on_close at the latest).
+ * Delivery order is the publish order per publishing thread. A member whose
+ * send queue is full is closed by the usual slow-consumer policy. */
+typedef struct rw_channel rw_channel;
+/* Before or while the server runs; freed after rw_server_run() returned. */
+rw_channel *rw_channel_new(rw_server *s);
+void rw_channel_free(rw_channel *ch);
+int rw_channel_join_ws(rw_channel *ch, rw_ws *ws);
+void rw_channel_leave_ws(rw_channel *ch, rw_ws *ws);
+/* event: the SSE event name for this member (NULL: none). */
+int rw_channel_join_sse(rw_channel *ch, rw_sse *sse, const char *event);
+void rw_channel_leave_sse(rw_channel *ch, rw_sse *sse);
+/* WebSocket members get a text (binary = false) or binary message, SSE
+ * members an event whose data is the message. Returns 0, or -1 (out of
+ * memory, server not running or stopping). */
+int rw_channel_publish(rw_channel *ch, const void *data, size_t len, bool binary);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /* Demo routes for the WebSocket and SSE APIs:
  *   GET /ws/echo   every text/binary message is sent back as it came
- *   GET /ws/chat   every text message goes to every chat member on the same
- *                  worker thread (same-thread only: no cross-thread fan-out)
+ *   GET /ws/chat   every text message goes to every chat member, on every
+ *                  worker thread (a channel: cross-thread broadcast)
+ *   GET /ws/chat/events  the same room as an SSE stream (event: chat)
  *   GET /events    one "tick" event per interval with increasing ids,
  *                  resumable (Last-Event-ID: N continues at N+1);
  *                  ?every=MS (default 1000), ?count=N ends after N events
@@ -48,66 +49,47 @@ static void handle_ws_echo(rw_request *req, void *ud)
 
 /* ---- /ws/chat ------------------------------------------------------------- */
 
-typedef struct chat_member {
-    rw_dlist link;
-    rw_ws *ws;
-} chat_member;
-
-static __thread rw_dlist chat_room;
-static __thread bool chat_room_ready;
-
-static rw_dlist *room(void)
-{
-    if (!chat_room_ready) {
-        rw_dlist_init(&chat_room);
-        chat_room_ready = true;
-    }
-    return &chat_room;
-}
-
+/* One room for the whole server: members on every worker thread, text
+ * messages fanned out through a channel (cross-thread, include/ringwire/ws.h). */
 static void chat_open(rw_ws *ws, void *ud)
 {
-    chat_member *m = ud;
-    m->ws = ws;
-    rw_dlist_insert_tail(room(), &m->link);
+    if (rw_channel_join_ws(ud, ws) != 0)
+        rw_ws_close(ws, 1011, "cannot join");
 }
 
 static void chat_message(rw_ws *ws, const void *data, size_t len, bool binary, void *ud)
 {
     (void)ws;
-    (void)ud;
-    if (binary)
-        return;
-    rw_dlist *h = room();
-    for (rw_dlist *it = h->next, *next; it != h; it = next) {
-        next = it->next; /* a failed send closes that member, which stays linked until freed */
-        chat_member *m = rw_container_of(it, chat_member, link);
-        rw_ws_send_text(m->ws, data, len);
-    }
+    if (!binary)
+        rw_channel_publish(ud, data, len, false);
 }
 
 static void chat_close(rw_ws *ws, unsigned code, void *ud)
 {
-    (void)ws;
     (void)code;
-    chat_member *m = ud;
-    rw_dlist_remove(&m->link);
-    free(m);
+    rw_channel_leave_ws(ud, ws);
 }
 
 static const rw_ws_handlers chat_handlers = { chat_open, chat_message, chat_close };
 
 static void handle_ws_chat(rw_request *req, void *ud)
 {
-    (void)ud;
-    chat_member *m = calloc(1, sizeof *m);
-    if (!m) {
-        rw_respond(req, 503, NULL, 0, NULL, 0);
-        return;
-    }
-    rw_dlist_init(&m->link);
-    if (rw_ws_accept(req, &chat_handlers, NULL, m) != 0)
-        free(m); /* on_open never ran */
+    rw_ws_accept(req, &chat_handlers, NULL, ud /* the room's channel */);
+}
+
+/* GET /ws/chat/events: the same room as an SSE stream (event "chat"). */
+static void chat_sse_close(rw_sse *sse, void *ud)
+{
+    rw_channel_leave_sse(ud, sse);
+}
+
+static const rw_sse_handlers chat_sse_handlers = { chat_sse_close };
+
+static void handle_chat_events(rw_request *req, void *ud)
+{
+    rw_sse *sse = rw_sse_accept(req, &chat_sse_handlers, ud);
+    if (sse && rw_channel_join_sse(ud, sse, "chat") != 0)
+        rw_sse_close(sse);
 }
 
 /* ---- /events -------------------------------------------------------------- */
@@ -265,8 +247,10 @@ static void handle_realtime(rw_request *req, void *ud)
 int rw_app_add_realtime_routes(rw_server *s, const rw_config *cfg)
 {
     (void)cfg;
-    if (rw_server_route(s, "GET", "/ws/echo", RW_ROUTE_EXACT, handle_ws_echo, NULL) < 0 ||
-        rw_server_route(s, "GET", "/ws/chat", RW_ROUTE_EXACT, handle_ws_chat, NULL) < 0 ||
+    rw_channel *room = rw_channel_new(s); /* freed with the server */
+    if (!room || rw_server_route(s, "GET", "/ws/echo", RW_ROUTE_EXACT, handle_ws_echo, NULL) < 0 ||
+        rw_server_route(s, "GET", "/ws/chat", RW_ROUTE_EXACT, handle_ws_chat, room) < 0 ||
+        rw_server_route(s, "GET", "/ws/chat/events", RW_ROUTE_EXACT, handle_chat_events, room) < 0 ||
         rw_server_route(s, "GET", "/events", RW_ROUTE_EXACT, handle_events, NULL) < 0 ||
         rw_server_route(s, "GET", "/realtime", RW_ROUTE_EXACT, handle_realtime, NULL) < 0) {
         rw_error("realtime demo: cannot register routes");

@@ -73,6 +73,7 @@ void rw_server_free(rw_server *s)
 {
     if (!s)
         return;
+    rw_channels_free(s);
     rw_router_free(&s->router);
     rw_tls_server_free(s);
     free((char *)s->cfg.root);

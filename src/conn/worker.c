@@ -8,6 +8,7 @@
 #include "app/access_log.h"
 #include "app/server.h"
 #include "conn/conn_internal.h"
+#include "conn/mailbox.h"
 #include "conn/proto.h"
 #include "conn/wtimer.h"
 #include "core/log.h"
@@ -32,6 +33,7 @@ int rw_worker_init(rw_worker *w, int id, struct rw_server *s)
     for (int i = 0; i < RW_MAX_LISTEN; i++)
         w->listen_fds[i] = -1;
     rw_clock_init(&w->clock);
+    pthread_mutex_init(&w->mail_lock, NULL);
     w->inbuf_cap = w->cfg->max_header_bytes + w->cfg->buf_size;
     rw_pool_init(&w->conn_pool, sizeof(rw_conn), RW_POOL_KEEP_CONNS);
     rw_pool_init(&w->inbuf_pool, sizeof(rw_inbuf) + w->inbuf_cap, RW_POOL_KEEP_BUFS);
@@ -49,6 +51,8 @@ int rw_worker_init(rw_worker *w, int id, struct rw_server *s)
 
 void rw_worker_destroy(rw_worker *w)
 {
+    rw_worker_mail_run(w); /* frees what was posted after the loop ended */
+    pthread_mutex_destroy(&w->mail_lock);
     rw_access_log_flush(w);
     free(w->alog);
     w->alog = NULL;

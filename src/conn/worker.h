@@ -27,7 +27,9 @@ typedef struct rw_worker {
 
     int listen_fds[RW_MAX_LISTEN]; /* non-blocking, SO_REUSEPORT, owned by this worker */
     int n_listen;
-    int wake_fd;                   /* eventfd: the server writes 1 to ask for shutdown */
+    int wake_fd;                   /* eventfd: shutdown request or mail (conn/mailbox.h) */
+    pthread_mutex_t mail_lock;     /* guards mail_head/tail: posted from any thread */
+    struct rw_mail *mail_head, *mail_tail;
 
     rw_clock clock;
     rw_stats stats;

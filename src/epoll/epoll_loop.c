@@ -23,6 +23,7 @@
 #include "app/server.h"
 #include "conn/conn.h"
 #include "conn/worker.h"
+#include "conn/mailbox.h"
 #include "core/log.h"
 
 #define RW_EPOLL_MAX_EVENTS 256
@@ -274,10 +275,9 @@ static void ep_begin_drain(ep_loop *e)
 
 static void ep_wake(ep_loop *e)
 {
-    uint64_t v;
-    ssize_t r = read(e->w->wake_fd, &v, sizeof v);
-    (void)r;
-    ep_begin_drain(e);
+    /* Shutdown request and/or cross-thread mail (conn/mailbox.h). */
+    if (rw_worker_wake(e->w))
+        ep_begin_drain(e);
 }
 
 static void ep_dispatch(ep_loop *e, int n)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "ringwire/ws.h"
 #include "sse/sse_format.h"
+#include "ws/ws_session.h"
 
 #define RW_SSE_WRITE_STEP 16384 /* bytes handed to rw_stream_write per call */
 #define RW_SSE_QUEUE_MIN 1024   /* first allocation of the event queue */
@@ -34,6 +35,12 @@ struct rw_sse {
     uint64_t last_write_ms;
     rw_wtimer ping;
 };
+
+rw_worker *rw_sse_worker(const rw_sse *sse)
+{
+    return sse->w;
+}
+
 
 static void wake(rw_sse *s)
 {

@@ -39,6 +39,11 @@ typedef struct rw_ws_session {
 static rw_ws_session *sess(rw_ws *ws) { return (rw_ws_session *)(void *)ws; }
 static rw_ws *pub(rw_ws_session *s) { return (rw_ws *)(void *)s; }
 
+rw_worker *rw_ws_worker(const rw_ws *ws)
+{
+    return ((const rw_ws_session *)(const void *)ws)->c->w;
+}
+
 /* ---- sending ------------------------------------------------------------------ */
 
 static void report_close(rw_ws_session *s, uint16_t code)

@@ -24,4 +24,10 @@ void rw_ws_drain(rw_conn *c);
 /* The connection is going away: on_close (1006 unless already closed). */
 void rw_ws_free(rw_conn *c);
 
+struct rw_ws;
+struct rw_sse;
+/* The worker that owns a WebSocket / SSE stream (app/channel.c). */
+struct rw_worker *rw_ws_worker(const struct rw_ws *ws);
+struct rw_worker *rw_sse_worker(const struct rw_sse *sse);
+
 #endif

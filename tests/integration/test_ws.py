@@ -5,6 +5,8 @@ fragmentation, ping/pong, the closing handshake, protocol errors on raw
 sockets (1002/1007/1009), bad handshakes (400/426) and the slow-consumer
 policy (1008). Real client: Debian's python3-websockets (asyncio API)."""
 import asyncio
+import time
+import subprocess
 import base64
 import hashlib
 import os
@@ -381,7 +383,7 @@ def many_small_messages_in_one_write(ctx):
 @test
 def slow_consumer_is_closed_1008(ctx):
     need_ws()
-    # One thread: /ws/chat fans out to the members on the same worker only.
+    # One thread keeps the slow member and the sender on the same worker.
     with ctx.start_server(["--ws-max-queue", "1m"], threads=1) as srv:
         slow = Raw(srv.port, rcvbuf=4096)
         try:
@@ -412,6 +414,68 @@ def chat_broadcast(ctx):
                 check_eq(await asyncio.wait_for(b.recv(), TIMEOUT), "hello from a", "b got")
                 check_eq(await asyncio.wait_for(a.recv(), TIMEOUT), "hello from a", "a got")
         run(go())
+
+
+@test
+def chat_broadcast_across_threads(ctx):
+    """/ws/chat is a channel: members on different workers all get every
+    message. 16 clients over 2 workers (SO_REUSEPORT spreads them; all on one
+    worker has probability 2^-15)."""
+    need_ws()
+    n = 16
+    with ctx.start_server([], threads=2) as srv:
+        async def go():
+            u = f"ws://{rwtest.HOST}:{srv.port}/ws/chat"
+            clients = [await websockets.connect(u) for _ in range(n)]
+            try:
+                # Every member has joined once its connection is open; a
+                # round trip through the room proves it before the real run.
+                await clients[0].send("sync")
+                for c in clients:
+                    check_eq(await asyncio.wait_for(c.recv(), TIMEOUT), "sync", "sync message")
+                for i, c in enumerate(clients):
+                    await c.send(f"m{i}")
+                want = {f"m{i}" for i in range(n)}
+                for j, c in enumerate(clients):
+                    got = set()
+                    while len(got) < n:
+                        got.add(await asyncio.wait_for(c.recv(), TIMEOUT))
+                    check(got == want, f"client {j} got {sorted(got)}")
+            finally:
+                for c in clients:
+                    await c.close()
+        run(go())
+
+
+@test
+def chat_reaches_sse_members(ctx):
+    """A channel mixes WebSocket and SSE members: a chat message arrives on
+    /ws/chat/events as `event: chat` (curl, on either worker)."""
+    need_ws()
+    with ctx.start_server([], threads=2) as srv:
+        curls = [subprocess.Popen(["curl", "-sN", "--max-time", "5",
+                                   f"http://{rwtest.HOST}:{srv.port}/ws/chat/events"],
+                                  stdout=subprocess.PIPE) for _ in range(4)]
+        try:
+            time.sleep(0.5)  # the streams have joined the room
+
+            async def go():
+                async with websockets.connect(f"ws://{rwtest.HOST}:{srv.port}/ws/chat") as ws:
+                    await ws.send("to everyone")
+                    check_eq(await asyncio.wait_for(ws.recv(), TIMEOUT), "to everyone",
+                             "ws member")
+            run(go())
+        finally:
+            outs = []
+            for p in curls:
+                try:
+                    out, _ = p.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    out, _ = p.communicate()
+                outs.append(out.decode(errors="replace"))
+        for i, out in enumerate(outs):
+            check("event: chat\ndata: to everyone\n" in out, f"sse member {i} got {out!r}")
 
 
 if __name__ == "__main__":
