@@ -46,8 +46,12 @@ WORKLOAD_TITLE = {
 # hpack/decode/nghttp2/sequence. Each family gets one table pairing ours with
 # its peer; a family without a peer (h2frame/...) is listed alone.
 OURS = "ringwire"
-PEERS = ("picohttpparser", "nghttp2")
-UNIT = {"parse": "req", "hpack": "field", "h2frame": "frame"}
+PEERS = ("picohttpparser", "nghttp2", "wslay")
+# Our own reference implementations (not peers): compared like a peer when a
+# family has no peer.
+BASELINES = ("scalar", "baseline")
+UNIT = {"parse": "req", "hpack": "field", "h2frame": "frame", "ws_frame": "frame",
+        "ws_unmask": "buf", "utf8": "buf", "sse": "event"}
 
 
 def micro(path):
@@ -68,7 +72,7 @@ def micro(path):
         else:
             name = b["name"]
         parts = name.split("/")
-        impls = [i for i, p in enumerate(parts) if p == OURS or p in PEERS]
+        impls = [i for i, p in enumerate(parts) if p == OURS or p in PEERS + BASELINES]
         if not impls or impls[0] == 0 or impls[0] == len(parts) - 1:
             continue
         i = impls[0]
@@ -83,7 +87,7 @@ def micro(path):
                                              ctx.get("kernel", "?")))
     for family, rows in fams.items():
         unit = UNIT.get(family.split("/")[0], "item")
-        peers = [p for p in PEERS if any(p in r for r in rows.values())]
+        peers = [p for p in PEERS + BASELINES if any(p in r for r in rows.values())]
         print()
         print("### %s" % family)
         print()
@@ -95,8 +99,8 @@ def micro(path):
                     print("| %s | %.1f | %.2f |" % (case, r[OURS][0], r[OURS][1] / 1e9))
             continue
         peer = peers[0]
-        print("| case | ringwire ns/%s | %s ns/%s | ratio (ours/peer) "
-              "| ringwire GB/s | %s GB/s |" % (unit, peer, unit, peer))
+        print("| case | ringwire ns/%s | %s ns/%s | ratio (ours/%s) "
+              "| ringwire GB/s | %s GB/s |" % (unit, peer, unit, peer, peer))
         print("|---|---:|---:|---:|---:|---:|")
         for case, r in rows.items():
             ours, other = r.get(OURS), r.get(peer)

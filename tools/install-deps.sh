@@ -20,6 +20,7 @@ PACKAGES=(
   libbenchmark-dev
   libnghttp2-dev
   libh2o-dev           # picohttpparser peer for the parser micro-benchmark
+  libwslay-dev         # wslay peer for the WebSocket frame micro-benchmark
   curl
   wrk
   nghttp2-client
