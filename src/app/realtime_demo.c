@@ -3,6 +3,7 @@
  *   GET /ws/chat   every text message goes to every chat member, on every
  *                  worker thread (a channel: cross-thread broadcast)
  *   GET /ws/chat/events  the same room as an SSE stream (event: chat)
+ *   GET /chat      the chat room as a page (WebSocket + SSE)
  *   GET /events    one "tick" event per interval with increasing ids,
  *                  resumable (Last-Event-ID: N continues at N+1);
  *                  ?every=MS (default 1000), ?count=N ends after N events
@@ -236,6 +237,57 @@ static const char realtime_page[] =
     "    + ids.length + ' events'); } };\n"
     "</script></body></html>\n";
 
+/* GET /chat: the chat room in a browser (WebSocket /ws/chat, with the same
+ * room's SSE stream shown alongside). With #selftest the page talks to
+ * itself through two WebSockets and the SSE stream and writes
+ * "chat: ok ws=1 sse=1" (or "chat: FAIL ...") into <pre id="chat">
+ * (tests/integration/test_browser.py). */
+static const char chat_page[] =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ringwire chat</title>\n"
+    "<style>body{font:14px sans-serif;margin:2em}#log{border:1px solid #ccc;height:20em;"
+    "overflow:auto;padding:.5em}</style></head>\n"
+    "<body><h1>ringwire chat</h1><div id=\"log\"></div>\n"
+    "<form id=\"f\"><input id=\"msg\" size=\"60\" autocomplete=\"off\">"
+    "<button>send</button></form><pre id=\"chat\">chat: pending</pre>\n"
+    "<script>\n'use strict';\n"
+    "const log = document.getElementById('log');\n"
+    "function line(t) { const d = document.createElement('div'); d.textContent = t;\n"
+    "  log.appendChild(d); log.scrollTop = log.scrollHeight; }\n"
+    "const url = 'ws://' + location.host + '/ws/chat';\n"
+    "const ws = new WebSocket(url);\n"
+    "ws.onmessage = (e) => line('ws: ' + e.data);\n"
+    "ws.onclose = (e) => line('closed ' + e.code);\n"
+    "document.getElementById('f').onsubmit = (e) => { e.preventDefault();\n"
+    "  const m = document.getElementById('msg'); if (m.value) ws.send(m.value); m.value = ''; };\n"
+    "const es = new EventSource('/ws/chat/events');\n"
+    "es.addEventListener('chat', (e) => line('sse: ' + e.data));\n"
+    "if (location.hash === '#selftest') {\n"
+    "  const token = 'hello ' + Math.random().toString(36).slice(2);\n"
+    "  let gotWs = 0, gotSse = 0, sent = false;\n"
+    "  const out = document.getElementById('chat');\n"
+    /* close everything at the end: --dump-dom waits for open streams */
+    "  function finish() { ws.close(); other.close(); es.close(); document.title = 'done'; }\n"
+    "  function verdict() { if (gotWs && gotSse) { out.textContent = 'chat: ok ws=' + gotWs\n"
+    "      + ' sse=' + gotSse; finish(); } }\n"
+    "  const other = new WebSocket(url);\n"
+    "  other.onmessage = (e) => { if (e.data === token) { gotWs++; verdict(); } };\n"
+    "  es.addEventListener('chat', (e) => { if (e.data === token) { gotSse++; verdict(); } });\n"
+    "  function go() { if (!sent && ws.readyState === 1 && other.readyState === 1\n"
+    "      && es.readyState === 1) { sent = true; ws.send(token); } }\n"
+    "  ws.addEventListener('open', go); other.onopen = go; es.onopen = go;\n"
+    "  setTimeout(() => { if (!(gotWs && gotSse)) { out.textContent = 'chat: FAIL ws=' + gotWs\n"
+    "      + ' sse=' + gotSse; finish(); } }, 4000);\n"
+    "}\n"
+    "</script></body></html>\n";
+
+static void handle_chat_page(rw_request *req, void *ud)
+{
+    (void)ud;
+    static const rw_header h[] = { { RW_STR("Content-Type"), RW_STR("text/html; charset=utf-8") },
+                                   { RW_STR("Cache-Control"), RW_STR("no-store") } };
+    rw_respond(req, 200, h, 2, chat_page, sizeof chat_page - 1);
+}
+
 static void handle_realtime(rw_request *req, void *ud)
 {
     (void)ud;
@@ -251,6 +303,7 @@ int rw_app_add_realtime_routes(rw_server *s, const rw_config *cfg)
     if (!room || rw_server_route(s, "GET", "/ws/echo", RW_ROUTE_EXACT, handle_ws_echo, NULL) < 0 ||
         rw_server_route(s, "GET", "/ws/chat", RW_ROUTE_EXACT, handle_ws_chat, room) < 0 ||
         rw_server_route(s, "GET", "/ws/chat/events", RW_ROUTE_EXACT, handle_chat_events, room) < 0 ||
+        rw_server_route(s, "GET", "/chat", RW_ROUTE_EXACT, handle_chat_page, NULL) < 0 ||
         rw_server_route(s, "GET", "/events", RW_ROUTE_EXACT, handle_events, NULL) < 0 ||
         rw_server_route(s, "GET", "/realtime", RW_ROUTE_EXACT, handle_realtime, NULL) < 0) {
         rw_error("realtime demo: cannot register routes");

@@ -19,6 +19,7 @@
 #include "ktls/ktls.h"
 #include "ktls/tls_ctx.h"
 #include "ktls/tls_session.h"
+#include "core/probes.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -244,6 +245,7 @@ static void on_established(rw_conn *c)
     t->established = true;
     c->w->stats.tls_handshakes++;
     const char *alpn = rw_tls_alpn(t->s);
+    RW_PROBE2(tls__handshake, c->fd, alpn && strcmp(alpn, "h2") == 0);
     if (alpn && strcmp(alpn, "h2") == 0 && c->proto == RW_PROTO_H1)
         rw_h2_start_preface(c); /* the plaintext starts with the client preface */
     t->ktls_want = srv->ktls;
@@ -458,6 +460,7 @@ void rw_tls_conn_io_quiet(rw_conn *c)
     switch (st) {
     case RW_KTLS_OK:
         w->stats.tls_ktls++;
+        RW_PROBE1(tls__ktls, c->fd);
         c->flags |= RW_CONNF_KTLS;
         rw_debug("TLS: fd %d: kTLS on (%s %s)", c->fd,
                  rw_tls_version(t->s) == RW_TLS_V13 ? "TLSv1.3" : "TLSv1.2", rw_tls_cipher(t->s));

@@ -25,6 +25,12 @@
  *                                       started (content_length -1: chunked)
  *   enobufs(worker)                     io_uring provided buffers ran out
  *   slow__consumer(fd, queued_bytes)    reading paused: peer reads too slowly
+ *   h2__stream_open(fd, stream_id)      HTTP/2 stream created (client or push)
+ *   h2__stream_close(fd, stream_id)     HTTP/2 stream released
+ *   h2__rst_sent(fd, stream_id, code)   we reset a stream (RST_STREAM)
+ *   h2__rst_received(fd, stream_id, code)  the client reset a stream
+ *   tls__handshake(fd, alpn_h2)         TLS handshake done (userspace so far)
+ *   tls__ktls(fd)                       record keys handed to kernel TLS
  */
 #ifndef RW_CORE_PROBES_H
 #define RW_CORE_PROBES_H

@@ -11,6 +11,7 @@
 #include "conn/proto.h"
 #include "core/log.h"
 #include "http2/h2_session.h"
+#include "core/probes.h"
 
 /* ---- output helpers ------------------------------------------------------ */
 
@@ -42,6 +43,7 @@ int rw_h2_queue(rw_h2_session *s, const void *p, size_t n)
 void rw_h2_send_rst(rw_h2_session *s, uint32_t id, uint32_t code)
 {
     s->reset_sent[s->reset_pos++ % RW_H2_RECENT_CLOSED] = id;
+    RW_PROBE3(h2__rst_sent, s->c->fd, id, code);
     uint8_t f[RW_H2_RST_STREAM_FRAME_LEN];
     size_t n = rw_h2_write_rst_stream(f, id, code);
     rw_h2_queue(s, f, n);
@@ -438,6 +440,7 @@ static void on_rst_stream(rw_h2_session *s, const rw_h2_frame *f)
     /* Rapid reset (CVE-2023-44487): every reset costs us a request. */
     if (rw_h2_flood(s, &s->n_resets, RW_H2_MAX_RESETS, "RST_STREAM flood"))
         return;
+    RW_PROBE3(h2__rst_received, s->c->fd, id, f->error_code);
     rw_h2_stream *st = rw_h2_stream_find(s, id);
     if (st)
         rw_h2_stream_close(st);

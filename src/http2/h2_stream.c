@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "http1/parser.h"
 #include "http2/h2_session.h"
+#include "core/probes.h"
 
 #define RW_H2_FREE_STREAMS_KEEP 16 /* recycled stream objects kept per connection */
 
@@ -70,6 +71,7 @@ rw_h2_stream *rw_h2_stream_new(rw_h2_session *s, uint32_t id)
     st->stream_left = -1;
     rw_dlist_init(&st->sched_link);
     rw_dlist_insert_tail(&s->streams, &st->link);
+    RW_PROBE2(h2__stream_open, s->c->fd, id);
     if (id & 1)
         s->nstreams++;
     else
@@ -99,6 +101,7 @@ void rw_h2_stream_close(rw_h2_stream *st)
     void (*cb)(void *) = st->on_close;
     void *ud = st->ud;
     st->on_close = NULL;
+    RW_PROBE2(h2__stream_close, st->s->c->fd, st->id);
     rw_dlist_remove(&st->link);
     if (st->id & 1)
         s->nstreams--;

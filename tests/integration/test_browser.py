@@ -54,6 +54,17 @@ def realtime_page_without_deflate(ctx):
         check_realtime(s.url("/realtime"), "none")
 
 
+@test
+def chat_page_broadcasts(ctx):
+    """/chat#selftest: two WebSockets and the room's SSE stream in one page,
+    on a 2-thread server; the message must reach the other WebSocket and the
+    SSE stream (the channel crosses workers)."""
+    with ctx.start_server(threads=2) as s:
+        dom = chromium.dump_dom(s.url("/chat#selftest"))
+        verdict = pre(dom, "chat")
+        check(verdict.startswith("chat: ok "), f"chat verdict: {verdict!r}")
+
+
 CANVAS_INK = """(() => { const c = document.getElementById('chart');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })()"""
