@@ -4,7 +4,8 @@
 - /realtime: the page's own WebSocket to /ws/echo (multi-byte text, a text
   over 64 KiB, small and 20000-byte binary messages, compared byte for byte
   in the page) and its EventSource on /events; the verdicts are read from
-  the DOM (chromium --dump-dom), with and without permessage-deflate;
+  the DOM (over the DevTools protocol), with and without permessage-deflate;
+- /chat#selftest: two WebSockets and the room's SSE stream across workers;
 - /_status (--metrics): the live dashboard, driven over the DevTools
   protocol; its request counter and req/s must change while this test makes
   requests, and its chart must be drawn."""
