@@ -77,6 +77,7 @@ typedef struct rw_config {
     const char *root;         /* static file root, NULL = none */
     int log_level;            /* 0 error, 1 warn, 2 info, 3 debug */
     const char *access_log;   /* path or NULL */
+    int access_log_format;    /* 0 common (CLF), 1 JSON lines */
     int listen_backlog;
     /* Observability (docs/profiling.md) */
     bool metrics;             /* serve Prometheus text on metrics_path (and /_status) */

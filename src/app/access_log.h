@@ -12,8 +12,9 @@ struct rw_worker;
 
 #define RW_ACCESS_LOG_BUF 32768
 
-/* Appends "ADDR - - [date] "METHOD TARGET HTTP/x.y" STATUS BYTES" (Common Log
- * Format). peer_fd is used for the client address. */
+/* Appends one line: Common Log Format ("ADDR - - [date] "METHOD TARGET
+ * HTTP/x.y" STATUS BYTES") or, with --access-log-format json, one JSON object
+ * per line. peer_fd is used for the client address (one getpeername). */
 void rw_access_log_add(struct rw_worker *w, int peer_fd, const rw_request *r, int status,
                        uint64_t bytes);
 void rw_access_log_flush(struct rw_worker *w);

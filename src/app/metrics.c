@@ -144,6 +144,11 @@ static const counter_def totals[] = {
       OFF(tls_userspace) },
     { "ringwire_tls_errors_total", "Failed TLS handshakes, bad records, refused kTLS installs.",
       OFF(tls_errors) },
+    { "ringwire_h2_streams_total", "HTTP/2 streams opened (requests and pushes).",
+      OFF(h2_streams) },
+    { "ringwire_h2_resets_sent_total", "HTTP/2 RST_STREAM frames sent.", OFF(h2_resets_sent) },
+    { "ringwire_h2_resets_received_total", "HTTP/2 RST_STREAM frames received.",
+      OFF(h2_resets_received) },
 };
 
 /* Per-thread up/down counts (+1 open, -1 close on the same thread): the

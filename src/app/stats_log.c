@@ -54,6 +54,9 @@ static const stat_field fields[] = {
     F("tls_ktls", tls_ktls),
     F("tls_userspace", tls_userspace),
     F("tls_errors", tls_errors),
+    F("h2_streams", h2_streams),
+    F("h2_resets_sent", h2_resets_sent),
+    F("h2_resets_received", h2_resets_received),
 };
 #undef F
 

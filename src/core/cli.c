@@ -29,6 +29,7 @@ typedef enum opt_kind {
     K_TLSSNI,   /* repeatable HOST[,HOST]:CERT:KEY */
     K_TLSVER,   /* 1.2|1.3 */
     K_KTLS,     /* auto|on|off */
+    K_ALOGFMT,  /* common|json */
     K_HELP,
     K_VERSION,
 } opt_kind;
@@ -168,6 +169,8 @@ static const cli_opt opts[] = {
       "TLS 1.2 cipher list (OpenSSL syntax)", "AEAD suites kTLS can take" },
     { "tls-ciphersuites", "LIST", K_FILE, FIELD(tls_ciphersuites), 0, 0, false,
       "TLS 1.3 cipher suites (OpenSSL syntax)", "AES-GCM and ChaCha20" },
+    { "access-log-format", "common|json", K_ALOGFMT, FIELD(access_log_format), 0, 0, false,
+      "access log lines: Common Log Format or one JSON object per line", "common" },
     { "ktls", "auto|on|off", K_KTLS, FIELD(ktls), 0, 0, false,
       "kernel TLS after the handshake: auto = when the kernel can, on = required", "auto" },
     { "help", NULL, K_HELP, NOFIELD, 0, 0, false, "print this help and exit", "" },
@@ -416,6 +419,14 @@ static int apply(const cli_opt *o, const char *val, rw_config *cfg, FILE *err)
         if (k < 0)
             ERR("--%s: expected auto, on or off, got \"%s\"", o->name, val);
         cfg->ktls = k;
+        return RW_CLI_OK;
+    }
+    case K_ALOGFMT: {
+        static const char *const alog_names[] = { "common", "json" };
+        int k = parse_word(val, alog_names, 2);
+        if (k < 0)
+            ERR("--%s: expected common or json, got \"%s\"", o->name, val);
+        cfg->access_log_format = k;
         return RW_CLI_OK;
     }
     case K_BACKEND: {

@@ -34,6 +34,7 @@ void rw_config_defaults(rw_config *cfg)
     cfg->root = NULL;
     cfg->log_level = RW_LOG_INFO;
     cfg->access_log = NULL;
+    cfg->access_log_format = 0;
     cfg->listen_backlog = 4096;
     cfg->metrics = false;
     cfg->metrics_path = "/metrics";

@@ -31,6 +31,8 @@
  *   h2__rst_received(fd, stream_id, code)  the client reset a stream
  *   tls__handshake(fd, alpn_h2)         TLS handshake done (userspace so far)
  *   tls__ktls(fd)                       record keys handed to kernel TLS
+ *   ws__slow_close(fd)                  WebSocket closed 1008: send queue full
+ *   sse__slow_close(queued_bytes)       SSE stream ended: event queue full
  */
 #ifndef RW_CORE_PROBES_H
 #define RW_CORE_PROBES_H

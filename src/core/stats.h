@@ -41,6 +41,9 @@ typedef struct rw_stats {
     uint64_t tls_ktls;         /* ... of which switched to kernel TLS */
     uint64_t tls_userspace;    /* ... of which stayed in userspace TLS */
     uint64_t tls_errors;       /* failed handshakes, bad records, refused kTLS installs */
+    uint64_t h2_streams;       /* HTTP/2 streams opened (client requests and pushes) */
+    uint64_t h2_resets_sent;   /* RST_STREAM we sent */
+    uint64_t h2_resets_received; /* RST_STREAM the clients sent */
 } rw_stats;
 
 void rw_stats_add(rw_stats *sum, const rw_stats *s);

@@ -44,6 +44,7 @@ void rw_h2_send_rst(rw_h2_session *s, uint32_t id, uint32_t code)
 {
     s->reset_sent[s->reset_pos++ % RW_H2_RECENT_CLOSED] = id;
     RW_PROBE3(h2__rst_sent, s->c->fd, id, code);
+    s->c->w->stats.h2_resets_sent++;
     uint8_t f[RW_H2_RST_STREAM_FRAME_LEN];
     size_t n = rw_h2_write_rst_stream(f, id, code);
     rw_h2_queue(s, f, n);
@@ -441,6 +442,7 @@ static void on_rst_stream(rw_h2_session *s, const rw_h2_frame *f)
     if (rw_h2_flood(s, &s->n_resets, RW_H2_MAX_RESETS, "RST_STREAM flood"))
         return;
     RW_PROBE3(h2__rst_received, s->c->fd, id, f->error_code);
+    s->c->w->stats.h2_resets_received++;
     rw_h2_stream *st = rw_h2_stream_find(s, id);
     if (st)
         rw_h2_stream_close(st);

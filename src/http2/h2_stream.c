@@ -72,6 +72,7 @@ rw_h2_stream *rw_h2_stream_new(rw_h2_session *s, uint32_t id)
     rw_dlist_init(&st->sched_link);
     rw_dlist_insert_tail(&s->streams, &st->link);
     RW_PROBE2(h2__stream_open, s->c->fd, id);
+    s->c->w->stats.h2_streams++;
     if (id & 1)
         s->nstreams++;
     else

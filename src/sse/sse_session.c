@@ -15,6 +15,7 @@
 #include "ringwire/ws.h"
 #include "sse/sse_format.h"
 #include "ws/ws_session.h"
+#include "core/probes.h"
 
 #define RW_SSE_WRITE_STEP 16384 /* bytes handed to rw_stream_write per call */
 #define RW_SSE_QUEUE_MIN 1024   /* first allocation of the event queue */
@@ -80,6 +81,7 @@ static char *queue_reserve(rw_sse *s, size_t n)
 static void slow_consumer(rw_sse *s)
 {
     s->w->stats.stream_slow_consumers++;
+    RW_PROBE1(sse__slow_close, s->qlen - s->qoff);
     s->ended = true;
     s->drop = true;
     rw_debug("sse: slow consumer, ending the stream");

@@ -17,6 +17,7 @@
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 #include "ws/ws_message.h"
+#include "core/probes.h"
 
 _Static_assert(RW_WS_SCRATCH <= RW_OUT_CHUNK_SIZE, "scratch comes from the chunk pool");
 
@@ -93,6 +94,7 @@ static void fail(rw_ws_session *s, uint16_t code, const char *why)
 static void slow_consumer(rw_ws_session *s)
 {
     s->c->w->stats.stream_slow_consumers++;
+    RW_PROBE1(ws__slow_close, s->c->fd);
     fail(s, RW_WS_CLOSE_POLICY, "send queue full");
 }
 

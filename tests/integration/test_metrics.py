@@ -49,6 +49,9 @@ REQUIRED = {
     "ringwire_loop_iterations_total": ("counter", {"thread"}),
     "ringwire_completions_total": ("counter", {"thread"}),
     "ringwire_submits_total": ("counter", {"thread"}),
+    "ringwire_h2_streams_total": ("counter", set()),
+    "ringwire_h2_resets_sent_total": ("counter", set()),
+    "ringwire_h2_resets_received_total": ("counter", set()),
 }
 
 
@@ -208,6 +211,26 @@ def exact_deltas(ctx):
         delta = per_thread_sum(b, fam) - per_thread_sum(a, fam)
         check(delta >= N_OK + N_404, f"{fam} grew by {delta}, want >= {N_OK + N_404}")
     check(val(b, "ringwire_connections_open") >= 1, "the scrape's own connection is open")
+
+
+@test
+def h2_deltas(ctx):
+    """Three HTTP/2 (prior knowledge) requests over three connections: the h2
+    request and stream counters move by exactly three, HTTP/1 by the one
+    scrape in between, and no stream was reset."""
+    a, _, _ = scrape(ctx)
+    for _ in range(3):
+        cp = rwtest.run_cmd(["curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null",
+                             "-w", "%{http_version} %{http_code}",
+                             f"http://{rwtest.HOST}:{ctx.port}/plaintext"], timeout=10)
+        check_eq(cp.stdout.strip(), "2 200", "curl h2 result")
+    b, _, _ = scrape(ctx)
+    d = lambda name, **lb: val(b, name, **lb) - val(a, name, **lb)  # noqa: E731
+    check_eq(d("ringwire_requests_total", proto="h2"), 3, "h2 requests delta")
+    check_eq(d("ringwire_requests_total", proto="http1"), 1, "http1 requests delta (a scrape)")
+    check_eq(d("ringwire_h2_streams_total"), 3, "h2 streams delta")
+    check_eq(d("ringwire_h2_resets_sent_total"), 0, "h2 resets sent delta")
+    check_eq(d("ringwire_h2_resets_received_total"), 0, "h2 resets received delta")
 
 
 @test

@@ -32,8 +32,8 @@ def parse_events(text):
     return events, comments
 
 
-def curl_events(ctx, query, max_time, headers=()):
-    args = ["-N", "-i", "--max-time", str(max_time)]
+def curl_events(ctx, query, max_time, headers=(), extra=()):
+    args = ["-N", "-i", "--max-time", str(max_time)] + list(extra)
     for h in headers:
         args += ["-H", h]
     cp = rwtest.run_cmd(["curl", "-sS"] + args + [ctx.url("/events" + query)],
@@ -55,6 +55,19 @@ def events_have_ids_and_data(ctx):
     check_eq([e.get("id") for e in events], ["1", "2", "3", "4", "5"], "ids")
     check_eq([e.get("data") for e in events], [f"tick {i}" for i in range(1, 6)], "data")
     check(all(e.get("event") == "tick" for e in events), "event type")
+
+
+@test
+def events_over_http2(ctx):
+    """The same stream over HTTP/2 (prior knowledge): DATA frames on one
+    stream, no chunked framing, same events."""
+    head, body = curl_events(ctx, "?every=50&count=4", 10, extra=["--http2-prior-knowledge"])
+    check(head.startswith("HTTP/2 200"), f"status: {head[:40]}")
+    check(re.search(r"(?im)^content-type: text/event-stream", head), f"content type: {head}")
+    check(not re.search(r"(?im)^transfer-encoding:", head), "no Transfer-Encoding on h2")
+    events, _ = parse_events(body)
+    check_eq([e.get("id") for e in events], ["1", "2", "3", "4"], "ids")
+    check_eq([e.get("data") for e in events], [f"tick {i}" for i in range(1, 5)], "data")
 
 
 @test

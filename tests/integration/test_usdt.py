@@ -27,7 +27,7 @@ PROVIDER = "ringwire"
 REQUEST_PROBES = ["request__start", "request__done", "request__stream"]
 # HTTP/2 streams (src/http2/) and TLS (src/conn/tls_layer.c).
 H2_TLS_PROBES = ["h2__stream_open", "h2__stream_close", "h2__rst_sent", "h2__rst_received",
-                 "tls__handshake", "tls__ktls"]
+                 "tls__handshake", "tls__ktls", "ws__slow_close", "sse__slow_close"]
 REQUIRED = ["conn__accept", "conn__close", "conn__timeout", "enobufs",
             "slow__consumer"] + REQUEST_PROBES + H2_TLS_PROBES
 

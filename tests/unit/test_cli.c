@@ -150,6 +150,7 @@ static int c_tls(const rw_config *c)
            strcmp(c->tls_key, "/k.pem") == 0 && c->tls_min_version == 13 && c->ktls == 2 &&
            c->n_tls_sni == 2 && strcmp(c->tls_sni[1], "b.test,*.c.test:/b.pem:/bk.pem") == 0;
 }
+static int c_alog_json(const rw_config *c) { return c->access_log_format == 1; }
 static int c_ktls_on(const rw_config *c) { return c->ktls == 1 && c->tls_min_version != 13; }
 static int c_combo(const rw_config *c)
 {
@@ -208,6 +209,7 @@ static const ok_case ok_cases[] = {
         "--tls-sni", "a.test:/a.pem:/ak.pem", "--tls-sni", "b.test,*.c.test:/b.pem:/bk.pem" },
       "tls flags", c_tls },
     { { "--ktls=on" }, "ktls on", c_ktls_on },
+    { { "--access-log-format", "json" }, "access log json", c_alog_json },
     { { "--backend=epoll", "--threads", "2", "--pin-cpus", "--max-body", "64k",
         "--listen", ":1", "--keepalive-timeout=5" }, "combination", c_combo },
 };
@@ -222,6 +224,7 @@ static const bad_case bad_cases[] = {
     { { "--tls-sni", "bad" }, "--tls-sni: expected HOST[,HOST]:CERT:KEY" },
     { { "--tls-min-version", "1.1" }, "--tls-min-version: expected 1.2 or 1.3" },
     { { "--ktls", "maybe" }, "--ktls: expected auto, on or off" },
+    { { "--access-log-format=xml" }, "--access-log-format: expected common or json" },
     { { "--tls-cert", "/x", "--tls-key" }, "--tls-key: missing value" },
     { { "--threads", "x" }, "--threads: expected a non-negative integer, got \"x\"" },
     { { "--threads" }, "--threads: missing value" },
