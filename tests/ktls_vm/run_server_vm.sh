@@ -11,11 +11,14 @@ KVMRUN=${KVMRUN_SCRIPT:-$ROOT/../shared/tools/kvm-run/run.sh}
 [ $# -ge 1 ] || { echo "usage: $0 BINARY [--backend B ...]"; exit 2; }
 OUT=$(mktemp -d /tmp/ktls-server-vm.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
-cp "$1" "$OUT/ringwire" # the VM gets a fresh /tmp: --dir brings it along
+# The VM sees the host read-only but with a fresh /tmp, and the checkout may
+# live under /tmp (CI clones anywhere): bring binary and script along in --dir.
+cp "$1" "$OUT/ringwire"
+cp "$HERE/server_vm_test.py" "$OUT/"
 shift
 set +e
 bash "$KVMRUN" --hostfs --timeout 240 --dir "$OUT" -- \
-    /usr/bin/python3 "$HERE/server_vm_test.py" --binary "$OUT/ringwire" "$@"
+    /usr/bin/python3 "$OUT/server_vm_test.py" --binary "$OUT/ringwire" "$@"
 rc=$?
 set -e
 if [ "$rc" = 125 ]; then
