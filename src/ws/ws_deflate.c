@@ -115,12 +115,23 @@ static rw_ws_deflate_result inflate_some(rw_ws_deflate *d, const uint8_t *in, si
             z->avail_out = RW_WS_INFLATE_CHUNK;
             int r = inflate(z, Z_SYNC_FLUSH);
             size_t got = RW_WS_INFLATE_CHUNK - z->avail_out;
-            if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR || r == Z_STREAM_ERROR) {
-                d->error = z->msg ? z->msg : "inflate failed";
-                return RW_WS_DEFLATE_ERROR;
-            }
+            /* Output zlib produced before it hit an error is judged first, so
+             * the verdict (too big, bad UTF-8, bad data) does not depend on how
+             * the input was cut into pieces. */
+            bool failed = r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR ||
+                          r == Z_STREAM_ERROR;
             if (got) {
                 if (got > limit || *total > limit - got) {
+                    /* The bytes that still fit are judged first (their UTF-8
+                     * may fail earlier), as a piecewise feed would. */
+                    size_t fit = *total < limit ? (size_t)(limit - *total) : 0;
+                    if (fit) {
+                        *total += fit;
+                        if (sink && sink(ud, d->out, fit)) {
+                            d->error = "aborted";
+                            return RW_WS_DEFLATE_ABORTED;
+                        }
+                    }
                     d->error = "decompressed message too big";
                     return RW_WS_DEFLATE_TOO_BIG;
                 }
@@ -129,6 +140,10 @@ static rw_ws_deflate_result inflate_some(rw_ws_deflate *d, const uint8_t *in, si
                     d->error = "aborted";
                     return RW_WS_DEFLATE_ABORTED;
                 }
+            }
+            if (failed) {
+                d->error = z->msg ? z->msg : "inflate failed";
+                return RW_WS_DEFLATE_ERROR;
             }
             if (r == Z_STREAM_END) {
                 /* A BFINAL block: the rest of this message (the tail we
