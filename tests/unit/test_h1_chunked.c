@@ -9,19 +9,7 @@
 
 #include "http1/chunked.h"
 
-static int g_pass, g_fail;
-
-#define CHECK(cond, name, ...)                                                                   \
-    do {                                                                                         \
-        if (cond) {                                                                              \
-            g_pass++;                                                                            \
-        } else {                                                                                 \
-            g_fail++;                                                                            \
-            printf("%s:%d: [%s] ", __FILE__, __LINE__, (name));                                  \
-            printf(__VA_ARGS__);                                                                 \
-            printf("\n");                                                                        \
-        }                                                                                        \
-    } while (0)
+#include "check_named.h"
 
 #define MAX_LINE 100
 #define MAX_TRAILER 64

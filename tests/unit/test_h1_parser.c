@@ -11,19 +11,7 @@
 #include "http1/parser.h"
 #include "http1/scan.h"
 
-static int g_pass, g_fail;
-
-#define CHECK(cond, name, ...)                                                                   \
-    do {                                                                                         \
-        if (cond) {                                                                              \
-            g_pass++;                                                                            \
-        } else {                                                                                 \
-            g_fail++;                                                                            \
-            printf("%s:%d: [%s] ", __FILE__, __LINE__, (name));                                  \
-            printf(__VA_ARGS__);                                                                 \
-            printf("\n");                                                                        \
-        }                                                                                        \
-    } while (0)
+#include "check_named.h"
 
 #define MAX_HDRS 128
 

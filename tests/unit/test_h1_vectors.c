@@ -22,19 +22,7 @@ static const rw_h1_limits k_lim = { 8192, 16384, 100 };
 #define CHUNK_MAX_TRAILER 16384
 #define MAX_HDRS 100
 
-static int g_pass, g_fail;
-
-#define CHECK(cond, name, ...)                                                                   \
-    do {                                                                                         \
-        if (cond) {                                                                              \
-            g_pass++;                                                                            \
-        } else {                                                                                 \
-            g_fail++;                                                                            \
-            printf("%s:%d: [%s] ", __FILE__, __LINE__, (name));                                  \
-            printf(__VA_ARGS__);                                                                 \
-            printf("\n");                                                                        \
-        }                                                                                        \
-    } while (0)
+#include "check_named.h"
 
 /* What happened to a byte stream, in terms both parsers can express. */
 typedef enum verdict {

@@ -5,19 +5,7 @@
 
 #include "ringwire/ringwire.h"
 
-static int g_pass, g_fail;
-
-#define CHECK(cond, name, ...)                                                                   \
-    do {                                                                                         \
-        if (cond) {                                                                              \
-            g_pass++;                                                                            \
-        } else {                                                                                 \
-            g_fail++;                                                                            \
-            printf("%s:%d: [%s] ", __FILE__, __LINE__, (name));                                  \
-            printf(__VA_ARGS__);                                                                 \
-            printf("\n");                                                                        \
-        }                                                                                        \
-    } while (0)
+#include "check_named.h"
 
 typedef struct pcase {
     const char *name;
