@@ -143,13 +143,6 @@ bool rw_h1_busy(const rw_conn *c)
 
 /* ---- responses -------------------------------------------------------------- */
 
-static void count_status(rw_worker *w, int status)
-{
-    int cls = status / 100;
-    if (cls >= 1 && cls <= 5)
-        w->stats.responses_by_class[cls]++;
-}
-
 /* Writes a response head (and, when copy_body, the body) into the queue. */
 static int queue_head(rw_conn *c, const rw_h1_head *h, const void *body, size_t body_len)
 {
@@ -208,7 +201,7 @@ static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t n
     }
     if (release)
         release(arg);
-    count_status(w, status);
+    rw_stats_count_status(&w->stats, status);
     RW_PROBE3(request__done, c->fd, status, send_body ? len : 0);
     if (w->server->access_log_fd >= 0 && x->req)
         rw_access_log_add(w, c->fd, x->req, status, send_body ? len : 0);
@@ -357,7 +350,7 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
                      .framing = fr,
                      .content_length = clen >= 0 ? (uint64_t)clen : 0,
                      .keep_alive = keep_alive };
-    count_status(c->w, status);
+    rw_stats_count_status(&c->w->stats, status);
     RW_PROBE3(request__stream, c->fd, status, clen);
     if (c->w->server->access_log_fd >= 0 && x->req)
         rw_access_log_add(c->w, c->fd, x->req, status, 0);

@@ -48,4 +48,12 @@ typedef struct rw_stats {
 
 void rw_stats_add(rw_stats *sum, const rw_stats *s);
 
+/* One response with this status, in its class (1xx..5xx); every engine. */
+static inline void rw_stats_count_status(rw_stats *s, int status)
+{
+    int cls = status / 100;
+    if (cls >= 1 && cls <= 5)
+        s->responses_by_class[cls]++;
+}
+
 #endif

@@ -494,13 +494,6 @@ static bool status_has_body(int status)
     return !(status < 200 || status == 204 || status == 304);
 }
 
-static void count_status(rw_worker *w, int status)
-{
-    int cls = status / 100;
-    if (cls >= 1 && cls <= 5)
-        w->stats.responses_by_class[cls]++;
-}
-
 /* Grows a session scratch array to hold n elements of size sz. */
 static bool grow(void **p, size_t *cap, size_t n, size_t sz)
 {
@@ -601,7 +594,7 @@ static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, si
             release(arg);
         return -1;
     }
-    count_status(w, status);
+    rw_stats_count_status(&w->stats, status);
     bool has_body = status_has_body(status);
     size_t send_len = has_body && !st->is_head ? len : 0;
     if (w->server->access_log_fd >= 0 && req)
@@ -677,7 +670,7 @@ static int h2_stream_resp(rw_request *r, int status, const rw_header *h, size_t 
             on_close(ud);
         return -1;
     }
-    count_status(w, status);
+    rw_stats_count_status(&w->stats, status);
     if (w->server->access_log_fd >= 0)
         rw_access_log_add(w, c->fd, r, status, 0);
     bool has_body = status_has_body(status) && !st->is_head;
