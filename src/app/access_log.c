@@ -15,7 +15,7 @@
 
 void rw_access_log_flush(rw_worker *w)
 {
-    int fd = w->server->access_log_fd;
+    int fd = rw_worker_server(w)->access_log_fd;
     if (fd < 0 || w->alog_len == 0)
         return;
     size_t off = 0;
@@ -73,7 +73,7 @@ static size_t put_json(char *out, size_t cap, rw_str s)
 void rw_access_log_add(rw_worker *w, int peer_fd, const rw_request *r, int status,
                        uint64_t bytes)
 {
-    if (w->server->access_log_fd < 0)
+    if (rw_worker_server(w)->access_log_fd < 0)
         return;
     if (!w->alog && !(w->alog = malloc(RW_ACCESS_LOG_BUF)))
         return;

@@ -75,31 +75,10 @@ void rw_server_free(rw_server *s)
         return;
     rw_channels_free(s);
     rw_router_free(&s->router);
-    rw_tls_server_free(s);
+    rw_tls_server_free(&s->tls);
     free((char *)s->cfg.root);
     free((char *)s->cfg.access_log);
     free(s);
-}
-
-bool rw_server_conn_acquire(rw_server *s)
-{
-    unsigned max = s->cfg.max_conns;
-    if (max == 0) {
-        atomic_fetch_add_explicit(&s->conns, 1, memory_order_relaxed);
-        return true;
-    }
-    unsigned cur = atomic_load_explicit(&s->conns, memory_order_relaxed);
-    do {
-        if (cur >= max)
-            return false;
-    } while (!atomic_compare_exchange_weak_explicit(&s->conns, &cur, cur + 1,
-                                                    memory_order_relaxed, memory_order_relaxed));
-    return true;
-}
-
-void rw_server_conn_release(rw_server *s)
-{
-    atomic_fetch_sub_explicit(&s->conns, 1, memory_order_relaxed);
 }
 
 void rw_server_stats(rw_server *s, rw_stats *out)
@@ -211,7 +190,7 @@ static void *worker_main(void *p)
         a->rc = rw_epoll_worker_run(w);
     if (a->rc != 0) {
         rw_error("worker %d failed; shutting down", w->id);
-        rw_server_stop(w->server);
+        rw_server_stop(rw_worker_server(w));
     }
     atomic_fetch_sub(a->running, 1);
     return NULL;
@@ -272,7 +251,7 @@ static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
         }
         if (!stopping) {
             rw_stats_ticker_poll(&ticker, s);
-            rw_tls_server_tick(s); /* session ticket key rotation */
+            rw_tls_server_tick(s->tls); /* session ticket key rotation */
         }
     }
 }
@@ -305,7 +284,7 @@ int rw_server_run(rw_server *s, bool install_signals)
         cfg->backend = RW_BACKEND_EPOLL;
     }
 
-    if (rw_tls_server_init(s) < 0)
+    if (rw_tls_server_init(&s->cfg, &s->tls) < 0)
         return -1; /* the reason (file, mismatch, --ktls on) is logged */
 
     if (cfg->access_log) {
@@ -332,7 +311,7 @@ int rw_server_run(rw_server *s, bool install_signals)
     int ninit = 0;
     for (; ninit < n; ninit++) {
         rw_worker *w = &ws[ninit];
-        if (rw_worker_init(w, ninit, s) < 0) {
+        if (rw_server_worker_init(s, w, ninit) < 0) {
             rw_error("worker %d: initialisation failed", ninit);
             goto fail_workers;
         }

@@ -25,9 +25,17 @@ struct rw_server {
 /* Frees every channel still attached to the server (app/channel.c). */
 void rw_channels_free(struct rw_server *s);
 
-/* Called by rw_conn_new()/rw_conn_free(): enforce --max-conns. */
-bool rw_server_conn_acquire(struct rw_server *s);
-void rw_server_conn_release(struct rw_server *s);
+/* rw_worker_init() plus what the server lends the layers below it
+ * (app/worker_hooks.c): the hooks (--max-conns gate, dispatch to the
+ * router, access log), the stop flag, the TLS context and the protocol
+ * engines (HTTP/1 by default; HTTP/2 for ALPN "h2" and Upgrade "h2c"). */
+int rw_server_worker_init(struct rw_server *s, rw_worker *w, int id);
+
+/* The server a worker belongs to (its hooks' context). */
+static inline struct rw_server *rw_worker_server(const rw_worker *w)
+{
+    return (struct rw_server *)w->hooks.ctx;
+}
 
 /* Sums every worker's counters (racy reads of plain integers: fine for stats). */
 void rw_server_stats(struct rw_server *s, rw_stats *out);

@@ -8,9 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "app/server.h"
 #include "conn/conn_internal.h"
-#include "conn/proto.h"
+#include "conn/engine.h"
 #include "conn/tls_layer.h"
 #include "core/log.h"
 #include "core/probes.h"
@@ -94,7 +93,7 @@ void rw_conn_update_timer(rw_conn *c, bool progress)
     rw_conn_timer t;
     if (c->state == RW_CONN_ACTIVE && rw_tls_conn_handshaking(c))
         t = RW_TIMER_HEADER; /* the TLS handshake counts against the header timeout */
-    else if (c->state == RW_CONN_CLOSING || rw_proto_busy(c) || (c->out && c->out->bytes > 0) ||
+    else if (c->state == RW_CONN_CLOSING || c->engine->busy(c) || (c->out && c->out->bytes > 0) ||
              rw_tls_conn_out_pending(c))
         t = RW_TIMER_BUSY;
     else if (c->in && c->in->len > 0)
@@ -117,16 +116,17 @@ void rw_conn_update_timer(rw_conn *c, bool progress)
 
 rw_conn *rw_conn_new(rw_worker *w, int fd)
 {
-    if (!rw_server_conn_acquire(w->server))
+    if (!w->hooks.conn_acquire(w->hooks.ctx))
         return NULL;
     rw_conn *c = rw_pool_get(&w->conn_pool);
     if (!c) {
-        rw_server_conn_release(w->server);
+        w->hooks.conn_release(w->hooks.ctx);
         return NULL;
     }
     memset(c, 0, sizeof *c);
     c->w = w;
     c->fd = fd;
+    c->engine = w->engine_default;
     rw_dlist_init(&c->timer_link);
     if (w->draining)
         c->flags |= RW_CONNF_DRAINING;
@@ -134,7 +134,7 @@ rw_conn *rw_conn_new(rw_worker *w, int fd)
     w->nconns++;
     w->stats.conns_accepted++;
     RW_PROBE2(conn__accept, fd, w->id);
-    if (w->server->tls && rw_tls_conn_start(c) < 0)
+    if (w->tls && rw_tls_conn_start(c) < 0)
         rw_conn_set_state(c, RW_CONN_DEAD); /* out of memory: the backend closes it */
     return c;
 }
@@ -144,7 +144,7 @@ void rw_conn_refuse(rw_worker *w, int fd)
     static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
                               "Content-Length: 0\r\nConnection: close\r\n\r\n";
     w->stats.conns_refused++;
-    if (!w->server->tls) { /* a TLS client cannot read a plaintext 503: just close */
+    if (!w->tls) { /* a TLS client cannot read a plaintext 503: just close */
         ssize_t r = send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         (void)r;
     }
@@ -180,7 +180,7 @@ void rw_conn_free(rw_conn *c)
     if (c->on_flush)
         flush_unlink(c);
     rw_dlist_remove(&c->timer_link);
-    rw_proto_free(c);
+    c->engine->free(c);
     rw_tls_conn_free(c);
     inbuf_release(c);
     if (c->out) {
@@ -190,7 +190,7 @@ void rw_conn_free(rw_conn *c)
     }
     w->nconns--;
     w->stats.conns_closed++;
-    rw_server_conn_release(w->server);
+    w->hooks.conn_release(w->hooks.ctx);
     rw_pool_put(&w->conn_pool, c);
 }
 
@@ -232,13 +232,36 @@ static bool inbuf_reserve(rw_conn *c, size_t n)
     return true;
 }
 
+/* ---- engines ------------------------------------------------------------------ */
+
+void rw_conn_switch_engine(rw_conn *c, const rw_engine *e, void *s)
+{
+    c->engine->free(c); /* no-op unless the old engine still held a session */
+    c->engine = e;
+    c->session = s;
+}
+
+/* Runs the engine over buf. A switch (h1 -> h2 or WebSocket) hands the bytes
+ * the old engine left to the new one. */
+static size_t engine_process(rw_conn *c, const char *buf, size_t len)
+{
+    size_t used = 0;
+    for (int i = 0; i <= RW_CONN_MAX_SWITCHES && used < len; i++) {
+        const rw_engine *e = c->engine;
+        used += e->process(c, buf + used, len - used);
+        if (c->engine == e)
+            break;
+    }
+    return used;
+}
+
 /* Runs the engine over the buffered input, keeps what it did not consume. */
 static void process_inbuf(rw_conn *c)
 {
     rw_inbuf *in = c->in;
     if (!in || in->len == 0)
         return;
-    size_t used = rw_proto_process(c, in->data, in->len);
+    size_t used = engine_process(c, in->data, in->len);
     if (c->in != in) /* cannot happen: the engine never touches c->in */
         return;
     if (used >= in->len) {
@@ -251,7 +274,7 @@ static void process_inbuf(rw_conn *c)
 
 static void after_input(rw_conn *c)
 {
-    if (c->state == RW_CONN_ACTIVE && (c->flags & RW_CONNF_EOF) && !rw_proto_paused(c)) {
+    if (c->state == RW_CONN_ACTIVE && (c->flags & RW_CONNF_EOF) && !c->engine->paused(c)) {
         /* Peer sent everything it will send: finish what is queued, then go. */
         rw_conn_set_state(c, RW_CONN_CLOSING);
     }
@@ -280,10 +303,10 @@ void rw_conn_feed_plain(rw_conn *c, const char *data, size_t len)
         }
         memcpy(c->in->data + c->in->len, data, len);
         c->in->len += len;
-        if (!rw_proto_paused(c))
+        if (!c->engine->paused(c))
             process_inbuf(c);
     } else {
-        size_t used = rw_proto_paused(c) ? 0 : rw_proto_process(c, data, len);
+        size_t used = c->engine->paused(c) ? 0 : engine_process(c, data, len);
         if (used < len && c->state == RW_CONN_ACTIVE) {
             size_t rest = len - used;
             if (!inbuf_reserve(c, rest)) {
@@ -315,7 +338,7 @@ void rw_conn_io_error(rw_conn *c, int err)
 
 bool rw_conn_want_read(rw_conn *c)
 {
-    bool want = c->state == RW_CONN_ACTIVE && !(c->flags & RW_CONNF_EOF) && !rw_proto_paused(c) &&
+    bool want = c->state == RW_CONN_ACTIVE && !(c->flags & RW_CONNF_EOF) && !c->engine->paused(c) &&
                 !(c->in && c->in->len >= c->w->inbuf_cap) && !rw_tls_conn_blocks_read(c);
     uint8_t paused = !want;
     if (paused != c->read_paused) {
@@ -386,8 +409,8 @@ void rw_conn_out_done(rw_conn *c, size_t n)
     if (c->state == RW_CONN_DEAD)
         return;
     if (!c->out || !rw_outbuf_full(c->out)) {
-        rw_proto_on_drain(c); /* may produce more stream output or finish it */
-        if (c->state == RW_CONN_ACTIVE && !rw_proto_paused(c))
+        c->engine->on_drain(c); /* may produce more stream output or finish it */
+        if (c->state == RW_CONN_ACTIVE && !c->engine->paused(c))
             process_inbuf(c); /* pipelined requests waiting for room */
     }
     if (c->out || c->state != RW_CONN_ACTIVE || rw_tls_conn_out_pending(c))

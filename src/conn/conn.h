@@ -11,9 +11,17 @@
  *                                   completes call rw_conn_out_done(n)
  *       state CLOSING and no output pending -> shutdown+close, rw_conn_free()
  *       rw_conn_want_read() flips -> stop / resume reading
- * The connection never calls a syscall; it appends to its output queue and
- * puts itself on the worker's flush list whenever the backend must look at it
- * (new output, state change, reading resumed).
+ * Above the seam, the connection runs one protocol engine at a time through
+ * a table of functions (conn/engine.h); it never names an engine.
+ *
+ * Syscalls: moving request and response bytes is the backend's alone; the
+ * connection appends to its output queue and puts itself on the worker's
+ * flush list whenever the backend must look at it (new output, state
+ * change, reading resumed). The connection layer makes a syscall only off
+ * that path: rw_conn_refuse() (send/shutdown/close of an fd it will not
+ * take), the TLS stage's switch to kernel TLS and kTLS control records
+ * (tls_layer.c -> ktls/: setsockopt, recvmsg), and the worker's mailbox
+ * (mailbox.c: the eventfd write/read that wakes another worker).
  *
  * Memory: an idle keep-alive connection holds only this struct; the input
  * buffer (for a head split across reads) and the output buffer are taken from
@@ -31,7 +39,7 @@
 struct rw_worker;
 struct rw_inbuf;
 struct rw_outbuf;
-struct rw_h1_session;
+struct rw_engine;
 
 typedef enum rw_conn_state {
     RW_CONN_ACTIVE = 0,  /* reading and answering */
@@ -54,16 +62,14 @@ typedef struct rw_conn {
     uint8_t timer;       /* rw_conn_timer */
     uint8_t on_flush;    /* queued on the worker's flush list */
     uint8_t read_paused; /* last value reported by rw_conn_want_read() */
-    uint8_t proto;       /* enum rw_proto (conn/proto.h) */
     uint32_t flags;      /* RW_CONNF_* */
     uint64_t deadline_ms;
     rw_dlist timer_link;
     struct rw_conn *flush_next;
     struct rw_inbuf *in;   /* NULL unless a partial request is buffered */
     struct rw_outbuf *out; /* NULL unless output is queued */
-    struct rw_h1_session *h1; /* NULL unless a request is in progress */
-    struct rw_h2_session *h2; /* HTTP/2 state once the connection switched */
-    struct rw_ws_session *ws; /* WebSocket state once the connection switched */
+    const struct rw_engine *engine; /* the protocol engine (conn/engine.h) */
+    void *session;         /* the engine's state; NULL when it holds none */
     struct rw_tls_conn *tls; /* TLS stage (conn/tls_layer.h); NULL: plain or kTLS */
     uint32_t requests;     /* served on this connection */
     /* Backend-private fields: the conn layer never touches these. */
@@ -71,6 +77,11 @@ typedef struct rw_conn {
     uint32_t io_pending;   /* e.g. io_uring operations in flight */
     void *io;
 } rw_conn;
+
+/* Idle memory per connection is a benchmark row: keep the object in two
+ * cache lines. */
+#define RW_CONN_SIZE_MAX 128
+_Static_assert(sizeof(rw_conn) <= RW_CONN_SIZE_MAX, "rw_conn grew past two cache lines");
 
 enum {
     RW_CONNF_EOF = 1u << 0,        /* peer half-closed */

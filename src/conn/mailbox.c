@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "app/server.h"
 #include "conn/worker.h"
 
 typedef struct rw_mail {
@@ -58,5 +57,5 @@ bool rw_worker_wake(rw_worker *w)
     ssize_t r = read(w->wake_fd, &v, sizeof v);
     (void)r;
     rw_worker_mail_run(w);
-    return atomic_load(&w->server->stop_requested) != 0;
+    return atomic_load(w->stop) != 0;
 }

@@ -11,11 +11,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "app/server.h"
 #include "conn/conn_internal.h"
-#include "conn/proto.h"
+#include "conn/engine.h"
 #include "core/log.h"
-#include "http2/h2_session.h"
 #include "ktls/ktls.h"
 #include "ktls/tls_ctx.h"
 #include "ktls/tls_session.h"
@@ -80,10 +78,9 @@ static int split_sni(const char *spec, char *buf, size_t cap, rw_tls_cert_config
     return 0;
 }
 
-int rw_tls_server_init(rw_server *s)
+int rw_tls_server_init(const rw_config *cfg, rw_tls_server **out)
 {
-    const rw_config *cfg = &s->cfg;
-    if (s->tls)
+    if (*out)
         return 0;
     if (!cfg->tls_cert && !cfg->tls_key && cfg->n_tls_sni == 0)
         return 0;
@@ -139,23 +136,22 @@ int rw_tls_server_init(rw_server *s)
         return -1;
     }
     t->next_rotate_ms = mono_ms() + RW_TLS_TICKET_ROTATE_MS;
-    s->tls = t;
+    *out = t;
     return 0;
 }
 
-void rw_tls_server_free(rw_server *s)
+void rw_tls_server_free(rw_tls_server **tp)
 {
-    rw_tls_server *t = s->tls;
+    rw_tls_server *t = *tp;
     if (!t)
         return;
     rw_tls_ctx_free(t->ctx);
     free(t);
-    s->tls = NULL;
+    *tp = NULL;
 }
 
-void rw_tls_server_tick(rw_server *s)
+void rw_tls_server_tick(rw_tls_server *t)
 {
-    rw_tls_server *t = s->tls;
     if (!t)
         return;
     uint64_t now = mono_ms();
@@ -172,7 +168,7 @@ void rw_tls_server_tick(rw_server *s)
 
 int rw_tls_conn_start(rw_conn *c)
 {
-    rw_tls_server *srv = c->w->server->tls;
+    rw_tls_server *srv = c->w->tls;
     rw_tls_conn *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
@@ -241,13 +237,15 @@ static void tls_fail(rw_conn *c)
 static void on_established(rw_conn *c)
 {
     rw_tls_conn *t = c->tls;
-    rw_tls_server *srv = c->w->server->tls;
+    rw_tls_server *srv = c->w->tls;
     t->established = true;
     c->w->stats.tls_handshakes++;
     const char *alpn = rw_tls_alpn(t->s);
     RW_PROBE2(tls__handshake, c->fd, alpn && strcmp(alpn, "h2") == 0);
-    if (alpn && strcmp(alpn, "h2") == 0 && c->proto == RW_PROTO_H1)
-        rw_h2_start_preface(c); /* the plaintext starts with the client preface */
+    /* The engine the client chose: its plaintext starts in that protocol. */
+    const rw_engine *e = alpn ? rw_worker_engine(c->w, RW_VIA_ALPN, alpn, strlen(alpn)) : NULL;
+    if (e && e != c->engine && e->start)
+        e->start(c, NULL);
     t->ktls_want = srv->ktls;
     if (!t->ktls_want)
         c->w->stats.tls_userspace++;
@@ -481,7 +479,7 @@ void rw_tls_conn_io_quiet(rw_conn *c)
     case RW_KTLS_UNSUITABLE:
     case RW_KTLS_UNSUPPORTED:
         t->ktls_want = false;
-        if (w->server->tls->mode == RW_KTLS_ON) {
+        if (w->tls->mode == RW_KTLS_ON) {
             w->stats.tls_errors++;
             rw_warn("TLS: fd %d: --ktls on: %s; closing", c->fd, err);
             rw_conn_set_state(c, RW_CONN_CLOSING);

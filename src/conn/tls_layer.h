@@ -5,7 +5,8 @@
  *   backend bytes -> rw_tls_conn_feed -> handshake / decrypt -> rw_conn_feed_plain
  *   engine output (plaintext in c->out) -> encrypted into the session's
  *   output BIO by rw_tls_conn_out_iov -> the backend writes the ciphertext.
- * After the handshake, ALPN "h2" switches the engine to HTTP/2 at once.
+ * After the handshake, the engine registered for the ALPN protocol ("h2")
+ * takes the connection over at once (conn/engine.h).
  *
  * kTLS: once the handshake output is sent and the backend reports the socket
  * quiet (no read or write in flight: rw_conn_io_quiet), the keys go to the
@@ -23,8 +24,9 @@
 
 #include "conn/conn.h"
 #include "ktls/tls_config.h"
+#include "ringwire/ringwire.h"
 
-struct rw_server;
+struct rw_tls_server;
 
 /* Rotate the session-ticket keys this often (tickets live
  * RW_TLS_DEFAULT_TICKET_LIFETIME_S; a ticket stays valid across the
@@ -39,13 +41,14 @@ struct rw_server;
 /* ---- process level (app/server.c) ---- */
 
 /* With cfg->tls_cert set: builds the TLS context (certificates, SNI, ALPN,
- * tickets), probes kTLS per --ktls and logs one line. Returns 0 (also when
- * TLS is off), or -1 after logging why (unreadable/mismatched cert or key,
- * --ktls on without kernel support). */
-int rw_tls_server_init(struct rw_server *s);
-void rw_tls_server_free(struct rw_server *s);
+ * tickets) into *out (left NULL when TLS is off), probes kTLS per --ktls
+ * and logs one line. Returns 0, or -1 after logging why
+ * (unreadable/mismatched cert or key, --ktls on without kernel support).
+ * Workers get the context as rw_worker.tls. */
+int rw_tls_server_init(const rw_config *cfg, struct rw_tls_server **out);
+void rw_tls_server_free(struct rw_tls_server **t);
 /* Main thread, every few hundred ms: rotates ticket keys when due. */
-void rw_tls_server_tick(struct rw_server *s);
+void rw_tls_server_tick(struct rw_tls_server *t);
 
 /* ---- connection level (conn/conn.c) ---- */
 

@@ -5,14 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/access_log.h"
-#include "app/server.h"
 #include "conn/conn_internal.h"
+#include "conn/engine.h"
 #include "conn/mailbox.h"
-#include "conn/proto.h"
 #include "conn/wtimer.h"
 #include "core/log.h"
 #include "core/probes.h"
+#include "core/str.h"
 
 /* Free objects kept per pool; beyond that memory goes back to malloc. */
 #define RW_POOL_KEEP_CONNS 65536
@@ -22,12 +21,11 @@
  * needs an upper bound. */
 #define RW_H1_SESSION_MAX 256
 
-int rw_worker_init(rw_worker *w, int id, struct rw_server *s)
+int rw_worker_init(rw_worker *w, int id, const rw_config *cfg)
 {
     memset(w, 0, sizeof *w);
     w->id = id;
-    w->server = s;
-    w->cfg = &s->cfg;
+    w->cfg = cfg;
     w->cpu = -1;
     w->wake_fd = -1;
     for (int i = 0; i < RW_MAX_LISTEN; i++)
@@ -49,13 +47,35 @@ int rw_worker_init(rw_worker *w, int id, struct rw_server *s)
     return 0;
 }
 
+int rw_worker_add_engine(rw_worker *w, rw_engine_via via, const char *token,
+                         const struct rw_engine *e)
+{
+    for (int i = 0; i < RW_WORKER_MAX_ENGINES; i++) {
+        if (!w->engines[i].token) {
+            w->engines[i].token = token;
+            w->engines[i].via = via;
+            w->engines[i].engine = e;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const struct rw_engine *rw_worker_engine(const rw_worker *w, rw_engine_via via, const char *token,
+                                         size_t len)
+{
+    for (int i = 0; i < RW_WORKER_MAX_ENGINES && w->engines[i].token; i++)
+        if (w->engines[i].via == (int)via && rw_str_ieq(rw_str_make(token, len), rw_str_c(w->engines[i].token)))
+            return w->engines[i].engine;
+    return NULL;
+}
+
 void rw_worker_destroy(rw_worker *w)
 {
     rw_worker_mail_run(w); /* frees what was posted after the loop ended */
     pthread_mutex_destroy(&w->mail_lock);
-    rw_access_log_flush(w);
-    free(w->alog);
-    w->alog = NULL;
+    if (w->hooks.tick)
+        w->hooks.tick(w, true);
     rw_pool_destroy(&w->conn_pool);
     rw_pool_destroy(&w->inbuf_pool);
     rw_pool_destroy(&w->outbuf_pool);
@@ -76,16 +96,8 @@ static void expire(rw_conn *c)
 {
     c->w->stats.conns_timed_out++;
     RW_PROBE2(conn__timeout, c->fd, c->timer);
-    if (c->state == RW_CONN_ACTIVE && c->proto != RW_PROTO_H1 && c->timer == RW_TIMER_IDLE) {
-        /* Idle HTTP/2 (etc.): say goodbye properly (GOAWAY), then close. */
-        rw_proto_drain(c);
-        if (c->state == RW_CONN_CLOSING)
-            return;
-    }
-    if (c->timer == RW_TIMER_HEADER && c->state == RW_CONN_ACTIVE && c->proto == RW_PROTO_H1 &&
-        c->in && c->in->len > 0) {
-        /* A client that started a request and stalled: tell it why. */
-        rw_h1_send_error(c, 408);
+    if (c->state == RW_CONN_ACTIVE) {
+        c->engine->timeout(c); /* a goodbye the protocol can say: 408, GOAWAY */
         if (c->state == RW_CONN_CLOSING)
             return;
     }
@@ -95,7 +107,8 @@ static void expire(rw_conn *c)
 void rw_worker_tick(rw_worker *w)
 {
     uint64_t now = w->clock.now_ms;
-    rw_access_log_flush(w);
+    if (w->hooks.tick)
+        w->hooks.tick(w, false); /* the app's periodic work: access log flush */
     rw_wtimer_run(w); /* application timers (SSE pings, demos) */
     for (int t = 0; t < RW_TIMER_COUNT; t++) {
         rw_dlist *h = &w->timers[t];
@@ -122,12 +135,8 @@ void rw_worker_drain(rw_worker *w)
             next = it->next;
             rw_conn *c = conn_of(it);
             c->flags |= RW_CONNF_DRAINING;
-            rw_proto_drain(c);
-            bool idle = t == RW_TIMER_IDLE || (t == RW_TIMER_HEADER && !(c->in && c->in->len));
-            /* HTTP/1 has nothing to say to an idle client; other engines
-             * (HTTP/2 GOAWAY) close by themselves from rw_proto_drain(). */
-            if (idle && c->state == RW_CONN_ACTIVE && c->proto == RW_PROTO_H1)
-                rw_conn_set_state(c, RW_CONN_DEAD);
+            /* HTTP/1 closes an idle client at once; HTTP/2 says GOAWAY. */
+            c->engine->drain(c);
         }
     }
 }

@@ -16,12 +16,48 @@
 #include "conn/conn.h"
 #include "ringwire/ringwire.h"
 
-struct rw_server;
+struct rw_engine;
+struct rw_tls_server;
+struct rw_worker;
+
+/* What the layers below src/app need from the server that composes them,
+ * set by the app (app/server.c) right after rw_worker_init() and read-only
+ * afterwards. Nothing below src/app calls an app function except through
+ * these, so the connection layer and the engines include no app header. */
+typedef struct rw_worker_hooks {
+    void *ctx; /* the composing server: passed back to the hooks below */
+    /* --max-conns gate, any thread: false refuses the connection. */
+    bool (*conn_acquire)(void *ctx);
+    void (*conn_release)(void *ctx);
+    /* Hands a request to the handlers; it must end up answered (r->responded). */
+    void (*dispatch)(void *ctx, rw_request *r);
+    /* A response to r began (rw_request_done()): the access log. NULL: off. */
+    void (*request_done)(struct rw_worker *w, int fd, const rw_request *r, int status,
+                         uint64_t bytes);
+    /* Every rw_worker_tick(), and once from rw_worker_destroy() with
+     * last=true (flush and release per-worker app state). NULL: nothing. */
+    void (*tick)(struct rw_worker *w, bool last);
+} rw_worker_hooks;
+
+/* Engines a connection may switch to, by how the switch is asked for. */
+#define RW_WORKER_MAX_ENGINES 4
+typedef enum rw_engine_via {
+    RW_VIA_ALPN = 0,    /* TLS ALPN protocol id ("h2") */
+    RW_VIA_UPGRADE = 1, /* cleartext: HTTP/1.1 Upgrade token or prior knowledge ("h2c") */
+} rw_engine_via;
 
 typedef struct rw_worker {
     int id;
     const rw_config *cfg;
-    struct rw_server *server;
+    rw_worker_hooks hooks;
+    const atomic_int *stop;        /* the server's stop request (any thread sets it) */
+    struct rw_tls_server *tls;     /* NULL unless TLS is on (conn/tls_layer.c) */
+    const struct rw_engine *engine_default; /* what every connection starts on */
+    struct {
+        const char *token;         /* "h2" (ALPN), "h2c" (Upgrade) */
+        int via;                   /* rw_engine_via */
+        const struct rw_engine *engine;
+    } engines[RW_WORKER_MAX_ENGINES];
     pthread_t thread;
     int cpu;                       /* pinned CPU or -1 */
 
@@ -49,15 +85,24 @@ typedef struct rw_worker {
     bool draining;                 /* shutdown requested: stop accepting, drain */
     uint64_t drain_deadline_ms;
 
-    char *alog;                    /* access-log buffer (app/access_log.c), lazily */
+    char *alog;                    /* the app's access-log buffer (hooks.tick frees it) */
     size_t alog_len;
 
     char *rxbuf;                   /* epoll: per-thread recv buffer (cfg->buf_size) */
     void *backend;                 /* backend-private state */
 } rw_worker;
 
-int rw_worker_init(rw_worker *w, int id, struct rw_server *s);
+/* The caller (the app) then sets hooks, stop, tls and the engines. */
+int rw_worker_init(rw_worker *w, int id, const rw_config *cfg);
 void rw_worker_destroy(rw_worker *w);
+
+/* Registers engine e for token (matched without case) asked for via. -1
+ * when RW_WORKER_MAX_ENGINES are taken. */
+int rw_worker_add_engine(rw_worker *w, rw_engine_via via, const char *token,
+                         const struct rw_engine *e);
+/* The engine registered for (via, token), or NULL. */
+const struct rw_engine *rw_worker_engine(const rw_worker *w, rw_engine_via via, const char *token,
+                                         size_t len);
 
 /* Pops the next connection that needs the backend's attention, or NULL. */
 rw_conn *rw_worker_next_flush(rw_worker *w);

@@ -40,4 +40,39 @@ static inline bool rw_str_ieq(rw_str a, rw_str b)
     return true;
 }
 
+/* The next element of a comma-separated header list (RFC 9110 §5.6.1) from
+ * *pos, blanks trimmed, empty elements skipped. False when none is left. */
+static inline bool rw_str_next_token(rw_str v, size_t *pos, rw_str *tok)
+{
+    size_t i = *pos;
+    while (i < v.n) {
+        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        size_t st = i;
+        while (i < v.n && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > st && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+            e--;
+        if (e > st) {
+            *pos = i;
+            *tok = rw_str_make(v.p + st, e - st);
+            return true;
+        }
+    }
+    *pos = i;
+    return false;
+}
+
+/* Is lit (lower case) one of the elements of the list v, without case? */
+static inline bool rw_str_has_token(rw_str v, const char *lit)
+{
+    size_t pos = 0, n = strlen(lit);
+    rw_str tok;
+    while (rw_str_next_token(v, &pos, &tok))
+        if (rw_str_eq_lit_nocase(tok, lit, n))
+            return true;
+    return false;
+}
+
 #endif

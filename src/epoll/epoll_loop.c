@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "app/server.h"
 #include "conn/conn.h"
 #include "conn/worker.h"
 #include "conn/mailbox.h"
@@ -373,7 +372,7 @@ int rw_epoll_worker_run(rw_worker *w)
 
         /* Backstop for a stop request whose eventfd write was lost. */
         if (!w->draining &&
-            atomic_load_explicit(&w->server->stop_requested, memory_order_relaxed))
+            atomic_load_explicit(w->stop, memory_order_relaxed))
             ep_begin_drain(e);
         if (e->accept_paused && w->clock.now_ms >= e->accept_resume_ms) {
             e->accept_paused = false;

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/server.h"
 #include "conn/conn_internal.h"
-#include "conn/proto.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "http2/h2_session.h"
 #include "core/probes.h"
 
@@ -173,24 +172,19 @@ static void send_settings(rw_h2_session *s)
     s->settings_sent_ms = s->c->w->clock.now_ms;
 }
 
+/* Switches c to HTTP/2; -1 (and c DEAD) when out of memory. */
 static int start(rw_conn *c)
 {
-    if (c->h2)
+    if (rw_h2_of(c))
         return 0;
     rw_h2_session *s = session_new(c);
     if (!s) {
         rw_conn_set_state(c, RW_CONN_DEAD);
         return -1;
     }
-    c->h2 = s;
-    c->proto = RW_PROTO_H2;
+    rw_conn_switch_engine(c, &rw_h2_engine, s);
     send_settings(s);
     return 0;
-}
-
-int rw_h2_start_preface(rw_conn *c)
-{
-    return start(c);
 }
 
 /* base64url (RFC 4648 §5), padding optional. Returns the decoded length or -1. */
@@ -230,8 +224,24 @@ static long b64url_decode(rw_str in, uint8_t *out, size_t cap)
 
 static void apply_setting(rw_h2_session *s, const rw_h2_setting *st);
 
-int rw_h2_start_upgrade(rw_conn *c, rw_request *req, rw_str settings_b64)
+/* Upgrade: h2c (RFC 7540 §3.2): Connection must name HTTP2-Settings and
+ * exactly one HTTP2-Settings header must decode. */
+static int start_upgrade(rw_conn *c, rw_request *req)
 {
+    bool conn_settings = false;
+    int nsettings = 0;
+    rw_str settings_b64 = { 0 };
+    for (size_t i = 0; i < req->nheaders; i++) {
+        rw_str n = req->headers[i].name, v = req->headers[i].value;
+        if (RW_STR_IEQ(n, "connection")) {
+            conn_settings |= rw_str_has_token(v, "http2-settings");
+        } else if (RW_STR_IEQ(n, "http2-settings")) {
+            nsettings++;
+            settings_b64 = v;
+        }
+    }
+    if (!conn_settings || nsettings != 1)
+        return -1;
     uint8_t buf[RW_H2_SETTING_LEN * 32];
     long n = b64url_decode(settings_b64, buf, sizeof buf);
     if (n < 0 || n % RW_H2_SETTING_LEN)
@@ -254,7 +264,7 @@ int rw_h2_start_upgrade(rw_conn *c, rw_request *req, rw_str settings_b64)
     rw_conn_schedule(c);
     if (start(c) != 0)
         return 0;
-    rw_h2_session *s = c->h2;
+    rw_h2_session *s = c->session;
     for (long i = 0; i < n; i += RW_H2_SETTING_LEN) {
         rw_h2_setting st = { (uint16_t)(buf[i] << 8 | buf[i + 1]),
                              (uint32_t)buf[i + 2] << 24 | (uint32_t)buf[i + 3] << 16 |
@@ -273,6 +283,14 @@ int rw_h2_start_upgrade(rw_conn *c, rw_request *req, rw_str settings_b64)
     return 0;
 }
 
+static int h2_start(rw_conn *c, rw_request *req)
+{
+    if (req)
+        return start_upgrade(c, req);
+    start(c); /* out of memory: c is DEAD, which the caller sees */
+    return 0;
+}
+
 static void stream_cleanup_all(rw_h2_session *s)
 {
     while (!rw_dlist_empty(&s->streams)) {
@@ -281,9 +299,9 @@ static void stream_cleanup_all(rw_h2_session *s)
     }
 }
 
-void rw_h2_free(rw_conn *c)
+static void h2_free(rw_conn *c)
 {
-    rw_h2_session *s = c->h2;
+    rw_h2_session *s = rw_h2_of(c);
     if (!s)
         return;
     stream_cleanup_all(s);
@@ -302,29 +320,30 @@ void rw_h2_free(rw_conn *c)
     free(s->rfields);
     free(s->lower);
     free(s);
-    c->h2 = NULL;
+    c->session = NULL;
 }
 
-bool rw_h2_paused(const rw_conn *c)
+static bool h2_paused(const rw_conn *c)
 {
     return c->out && rw_outbuf_full(c->out);
 }
 
-bool rw_h2_busy(const rw_conn *c)
+static bool h2_busy(const rw_conn *c)
 {
-    const rw_h2_session *s = c->h2;
+    const rw_h2_session *s = rw_h2_of(c);
     return s && (!rw_dlist_empty(&s->streams) || s->cont_stream != 0);
 }
 
-void rw_h2_on_drain(rw_conn *c)
+static void h2_on_drain(rw_conn *c)
 {
-    if (c->h2)
-        rw_h2_sched_run(c->h2);
+    rw_h2_session *s = rw_h2_of(c);
+    if (s)
+        rw_h2_sched_run(s);
 }
 
-void rw_h2_drain(rw_conn *c)
+static void h2_drain(rw_conn *c)
 {
-    rw_h2_session *s = c->h2;
+    rw_h2_session *s = rw_h2_of(c);
     if (!s || s->dead || c->state != RW_CONN_ACTIVE)
         return;
     if (!s->goaway_sent)
@@ -667,9 +686,9 @@ static void on_stream_error_frame(rw_h2_session *s, const rw_h2_frame *f, bool w
         rw_h2_send_rst(s, id, f->error_code);
 }
 
-size_t rw_h2_process(rw_conn *c, const char *buf, size_t len)
+static size_t h2_process(rw_conn *c, const char *buf, size_t len)
 {
-    rw_h2_session *s = c->h2;
+    rw_h2_session *s = rw_h2_of(c);
     if (!s)
         return len;
     const uint8_t *in = (const uint8_t *)buf;
@@ -705,7 +724,7 @@ size_t rw_h2_process(rw_conn *c, const char *buf, size_t len)
         return len;
     }
     while (pos < len && c->state == RW_CONN_ACTIVE && !s->dead) {
-        if (rw_h2_paused(c))
+        if (h2_paused(c))
             break;
         rw_h2_frame f;
         int r = rw_h2_frame_decode(in + pos, len - pos, s->our_max_frame, &f);
@@ -740,3 +759,22 @@ size_t rw_h2_process(rw_conn *c, const char *buf, size_t len)
         rw_h2_sched_run(s);
     return s->dead ? len : pos;
 }
+
+/* An idle connection timed out: say goodbye properly (GOAWAY), then close. */
+static void h2_timeout(rw_conn *c)
+{
+    if (c->timer == RW_TIMER_IDLE)
+        h2_drain(c);
+}
+
+const rw_engine rw_h2_engine = {
+    .name = "h2",
+    .start = h2_start,
+    .process = h2_process,
+    .paused = h2_paused,
+    .busy = h2_busy,
+    .on_drain = h2_on_drain,
+    .drain = h2_drain,
+    .timeout = h2_timeout,
+    .free = h2_free,
+};

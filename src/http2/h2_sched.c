@@ -7,7 +7,7 @@
  * goes to the back of the list), so one large response never starves the
  * others and a stream waiting for WINDOW_UPDATE blocks nobody. Scheduling
  * stops when the output queue is over its high-water mark and resumes from
- * rw_h2_on_drain(). Streaming producers are called here while their
+ * the engine's on_drain(). Streaming producers are called here while their
  * buffered bytes are below RW_H2_STREAM_LOW_WATER. */
 #include <string.h>
 

@@ -1,7 +1,9 @@
 /* The HTTP/2 engine on a connection (RFC 9113): connection state, streams,
- * flow control, scheduling and push. conn/proto.c calls the rw_h2_* entry
- * points once a connection switched to HTTP/2 (client preface on a fresh
- * connection, or Upgrade: h2c). docs/http2.md describes the design.
+ * flow control, scheduling and push. The connection layer calls it through
+ * rw_h2_engine (conn/engine.h) once a connection switched to HTTP/2 (TLS
+ * ALPN "h2", client preface on a fresh connection, or Upgrade: h2c: the
+ * server registers it under those tokens). docs/http2.md describes the
+ * design.
  *
  * Split by concern:
  *   h2_conn.c   preface, frame loop, SETTINGS/PING/GOAWAY/WINDOW_UPDATE,
@@ -20,9 +22,11 @@
 #include <stdint.h>
 
 #include "conn/conn.h"
+#include "conn/engine.h"
 #include "conn/request.h"
 #include "core/dlist.h"
 #include "http2/frame.h"
+#include "http2/h2_engine.h"
 #include "http2/hpack.h"
 
 /* ---- limits (config fields have their own defaults in core/config.c) ---- */
@@ -170,22 +174,13 @@ typedef struct rw_h2_session {
     unsigned n_ping, n_settings, n_empty_data, n_resets, n_refused;
 } rw_h2_session;
 
-/* ---- entry points (conn/proto.c, conn/h1_session.c) ---- */
+/* ---- the engine (rw_h2_engine: http2/h2_engine.h) ---- */
 
-/* The client preface was seen on a fresh connection: switch to HTTP/2
- * (c->proto, c->h2). The bytes, preface included, go to rw_h2_process(). */
-int rw_h2_start_preface(rw_conn *c);
-/* Upgrade: h2c: checks the client's HTTP2-Settings (base64url), queues the
- * 101, switches, applies the settings and answers req as stream 1
- * (half-closed remote). Returns 0, or -1 (settings do not decode: nothing
- * was written, the caller serves the request over HTTP/1.1). */
-int rw_h2_start_upgrade(rw_conn *c, rw_request *req, rw_str settings_b64);
-size_t rw_h2_process(rw_conn *c, const char *buf, size_t len);
-void rw_h2_on_drain(rw_conn *c);
-bool rw_h2_paused(const rw_conn *c);
-bool rw_h2_busy(const rw_conn *c);
-void rw_h2_drain(rw_conn *c);
-void rw_h2_free(rw_conn *c);
+/* The session behind a connection running rw_h2_engine. */
+static inline struct rw_h2_session *rw_h2_of(const rw_conn *c)
+{
+    return c->engine == &rw_h2_engine ? (struct rw_h2_session *)c->session : NULL;
+}
 
 /* ---- internal (between the h2_*.c files) ---- */
 

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/access_log.h"
-#include "app/server.h"
 #include "conn/conn_internal.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -361,12 +359,11 @@ void rw_h2_dispatch(rw_h2_stream *st, rw_str method, rw_str target, const rw_hea
                      .worker = w };
     st->is_head = r.is_head;
     st->dispatched = true;
-    w->stats.requests++;
+    rw_request_start(c, &r);
     w->stats.requests_h2++;
-    c->requests++;
     if (w->cfg->n_h2_push > 0 && !st->pushed && mid == RW_METHOD_GET)
         push_rules(&r, path);
-    rw_router_dispatch(&w->server->router, &r);
+    w->hooks.dispatch(w->hooks.ctx, &r);
     /* st may be closed (recycled) once responded: touch it only if not. */
     if (!r.responded)
         reject(st, 500);
@@ -594,11 +591,9 @@ static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, si
             release(arg);
         return -1;
     }
-    rw_stats_count_status(&w->stats, status);
     bool has_body = status_has_body(status);
     size_t send_len = has_body && !st->is_head ? len : 0;
-    if (w->server->access_log_fd >= 0 && req)
-        rw_access_log_add(w, c->fd, req, status, send_len);
+    rw_request_done(c, req, status, send_len);
     if (rw_h2_send_response_headers(st, status, h, nh, has_body ? (int64_t)len : -1,
                                     send_len == 0) != 0) {
         if (release)
@@ -664,15 +659,12 @@ static int h2_stream_resp(rw_request *r, int status, const rw_header *h, size_t 
     rw_h2_stream *st = r->proto;
     rw_h2_session *s = st->s;
     rw_conn *c = s->c;
-    rw_worker *w = c->w;
     if (c->state == RW_CONN_DEAD || st->state == RW_H2_ST_CLOSED || st->responded) {
         if (on_close)
             on_close(ud);
         return -1;
     }
-    rw_stats_count_status(&w->stats, status);
-    if (w->server->access_log_fd >= 0)
-        rw_access_log_add(w, c->fd, r, status, 0);
+    rw_request_streamed(c, r, status, status_has_body(status) ? clen : -1);
     bool has_body = status_has_body(status) && !st->is_head;
     if (rw_h2_send_response_headers(st, status, h, nh, status_has_body(status) ? clen : -1,
                                     !has_body) != 0) {
@@ -697,7 +689,7 @@ static int h2_stream_resp(rw_request *r, int status, const rw_header *h, size_t 
     return 0;
 }
 
-const rw_responder rw_h2_responder = { h2_respond, h2_stream_resp };
+const rw_responder rw_h2_responder = { h2_respond, h2_stream_resp, NULL };
 
 static int stream_write(rw_stream *stp, const void *data, size_t len)
 {

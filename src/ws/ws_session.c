@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/server.h"
 #include "conn/conn_internal.h"
-#include "conn/proto.h"
 #include "conn/request.h"
 #include "core/log.h"
 #include "ringwire/ws.h"
@@ -39,6 +37,12 @@ typedef struct rw_ws_session {
 
 static rw_ws_session *sess(rw_ws *ws) { return (rw_ws_session *)(void *)ws; }
 static rw_ws *pub(rw_ws_session *s) { return (rw_ws *)(void *)s; }
+/* The session behind a connection running this engine. */
+static rw_ws_session *ws_of(const rw_conn *c)
+{
+    return c->engine == &rw_ws_engine ? c->session : NULL;
+}
+static bool ws_paused(const rw_conn *c);
 
 rw_worker *rw_ws_worker(const rw_ws *ws)
 {
@@ -249,9 +253,9 @@ static int on_close(void *ud, uint16_t code, const uint8_t *reason, size_t n)
     return 0;
 }
 
-size_t rw_ws_process(rw_conn *c, const char *buf, size_t len)
+static size_t ws_process(rw_conn *c, const char *buf, size_t len)
 {
-    rw_ws_session *s = c->ws;
+    rw_ws_session *s = ws_of(c);
     if (!s || s->input_done)
         return len;
     rw_worker *w = c->w;
@@ -279,7 +283,7 @@ size_t rw_ws_process(rw_conn *c, const char *buf, size_t len)
         } else if (r == RW_WS_MSG_ABORTED) {
             fail(s, RW_WS_CLOSE_INTERNAL, "out of memory");
             pos = len;
-        } else if (rw_ws_paused(c)) {
+        } else if (ws_paused(c)) {
             break; /* the peer is not reading our replies: stop reading its frames */
         }
     }
@@ -291,7 +295,7 @@ size_t rw_ws_process(rw_conn *c, const char *buf, size_t len)
  * rather than the HTTP high-water mark: a burst of small frames in one read
  * produces its replies before the first write, and pausing then would only
  * push the burst into the connection's bounded input buffer. */
-bool rw_ws_paused(const rw_conn *c)
+static bool ws_paused(const rw_conn *c)
 {
     if (!c->out)
         return false;
@@ -301,27 +305,41 @@ bool rw_ws_paused(const rw_conn *c)
     return c->out->bytes >= bar || c->out->count + 4 >= RW_OUT_MAX_SEGS;
 }
 
-void rw_ws_on_drain(rw_conn *c)
+static void ws_on_drain(rw_conn *c)
 {
     (void)c; /* conn.c resumes the buffered input itself */
 }
 
-void rw_ws_drain(rw_conn *c)
+/* The busy timer restarts on every read and write: it is the idle timeout. */
+static bool ws_busy(const rw_conn *c)
 {
-    if (c->ws && !c->ws->close_sent) {
-        c->ws->close_code = RW_WS_CLOSE_GOING_AWAY;
-        queue_close(c->ws, RW_WS_CLOSE_GOING_AWAY, "server shutdown", 15);
-    }
-    /* Shutting down: do not wait for the peer's answer, just flush and go. */
-    if (c->ws) {
-        c->ws->input_done = true;
-        rw_conn_set_state(c, RW_CONN_CLOSING);
-    }
+    (void)c;
+    return true;
 }
 
-void rw_ws_free(rw_conn *c)
+static void ws_drain(rw_conn *c)
 {
-    rw_ws_session *s = c->ws;
+    rw_ws_session *s = ws_of(c);
+    if (!s)
+        return;
+    if (!s->close_sent) {
+        s->close_code = RW_WS_CLOSE_GOING_AWAY;
+        queue_close(s, RW_WS_CLOSE_GOING_AWAY, "server shutdown", 15);
+    }
+    /* Shutting down: do not wait for the peer's answer, just flush and go. */
+    s->input_done = true;
+    rw_conn_set_state(c, RW_CONN_CLOSING);
+}
+
+static void ws_timeout(rw_conn *c)
+{
+    if (c->timer == RW_TIMER_IDLE)
+        ws_drain(c);
+}
+
+static void ws_free(rw_conn *c)
+{
+    rw_ws_session *s = ws_of(c);
     if (!s)
         return;
     report_close(s, RW_WS_CLOSE_ABNORMAL);
@@ -332,8 +350,20 @@ void rw_ws_free(rw_conn *c)
     }
     free(s->mbuf);
     free(s);
-    c->ws = NULL;
+    c->session = NULL;
 }
+
+const rw_engine rw_ws_engine = {
+    .name = "websocket",
+    .start = NULL, /* rw_ws_accept() */
+    .process = ws_process,
+    .paused = ws_paused,
+    .busy = ws_busy,
+    .on_drain = ws_on_drain,
+    .drain = ws_drain,
+    .timeout = ws_timeout,
+    .free = ws_free,
+};
 
 /* ---- the upgrade -------------------------------------------------------------- */
 
@@ -389,10 +419,11 @@ static int queue_101(rw_conn *c, const rw_header *h, size_t nh)
 
 int rw_ws_accept(rw_request *req, const rw_ws_handlers *h, const rw_ws_options *opts, void *ud)
 {
-    rw_conn *c = rw_h1_request_conn(req);
+    rw_conn *c = req->resp && req->resp->conn ? req->resp->conn(req) : NULL;
     if (!c)
         return refuse(req, 400, NULL, 0, "WebSocket needs HTTP/1.1");
-    if (c->h1 || req->body.n > 0)
+    /* The engine still holds request state (a body that spanned reads). */
+    if (c->session || req->body.n > 0)
         return refuse(req, 400, NULL, 0, "WebSocket handshake with a body");
     if (c->flags & (RW_CONNF_DRAINING | RW_CONNF_EOF) || c->state != RW_CONN_ACTIVE)
         return refuse(req, 503, NULL, 0, "shutting down");
@@ -450,8 +481,7 @@ int rw_ws_accept(rw_request *req, const rw_ws_handlers *h, const rw_ws_options *
                          .cb = { on_data, on_control, on_close },
                          .ud = s };
     rw_ws_msg_init(&s->msg, &mc);
-    c->ws = s;
-    c->proto = RW_PROTO_WS;
+    rw_conn_switch_engine(c, &rw_ws_engine, s);
     c->w->stats.ws_active++;
     if (s->h.on_open)
         s->h.on_open(pub(s), s->ud);

@@ -1,5 +1,6 @@
-/* The WebSocket engine on a connection (RW_PROTO_WS): after rw_ws_accept()
- * answered 101, conn/proto.c routes the connection's bytes here. */
+/* The WebSocket engine on a connection: after rw_ws_accept() answered 101
+ * it switches the connection to rw_ws_engine (conn/engine.h), which gets
+ * the connection's bytes from then on. */
 #ifndef RW_WS_SESSION_H
 #define RW_WS_SESSION_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 
 #include "conn/conn.h"
+#include "conn/engine.h"
 
 /* Input is copied (in pieces of RW_WS_SCRATCH bytes) into a pooled scratch
  * buffer and unmasked there: the caller's bytes are never written. */
@@ -16,13 +18,10 @@
 #define RW_WS_KEEP_MSGBUF 65536
 #define RW_WS_MAX_SUBPROTOCOL 64
 
-size_t rw_ws_process(rw_conn *c, const char *buf, size_t len);
-void rw_ws_on_drain(rw_conn *c);
-bool rw_ws_paused(const rw_conn *c);
-/* Server shutdown: close with 1001. */
-void rw_ws_drain(rw_conn *c);
-/* The connection is going away: on_close (1006 unless already closed). */
-void rw_ws_free(rw_conn *c);
+/* drain(): server shutdown, close with 1001. free(): the connection is
+ * going away, on_close (1006 unless already closed). No start(): only a
+ * handler's rw_ws_accept() switches a connection here. */
+extern const rw_engine rw_ws_engine;
 
 struct rw_ws;
 struct rw_sse;

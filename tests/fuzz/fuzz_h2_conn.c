@@ -148,7 +148,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         rw_server_route(&srv, "GET", "/slow", RW_ROUTE_EXACT, h_slow, NULL) < 0 ||
         rw_server_route(&srv, "GET", "/pushy", RW_ROUTE_EXACT, h_pushy, NULL) < 0)
         abort();
-    if (rw_worker_init(&wk, 0, &srv) < 0)
+    if (rw_server_worker_init(&srv, &wk, 0) < 0)
         abort();
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (char)('a' + i % 26);

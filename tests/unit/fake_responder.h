@@ -83,7 +83,7 @@ static int fake_stream(rw_request *r, int status, const rw_header *h, size_t nh,
     return rc;
 }
 
-static const rw_responder fake_responder = { fake_respond, fake_stream };
+static const rw_responder fake_responder = { fake_respond, fake_stream, NULL };
 
 static void fake_reset(fake_resp *f)
 {

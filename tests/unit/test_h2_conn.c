@@ -16,6 +16,7 @@
 #include "http2/h2_session.h"
 #include "http2/hpack.h"
 #include "check.h"
+#include "fake_backend.h"
 
 static rw_server srv;
 static rw_worker wk;
@@ -98,7 +99,7 @@ static void setup(void)
     rw_router_add(&srv.router, "GET", "/big", RW_ROUTE_EXACT, h_big, NULL);
     rw_router_add(&srv.router, "GET", "/stream", RW_ROUTE_EXACT, h_stream, NULL);
     rw_router_add(&srv.router, "GET", "/pushy", RW_ROUTE_EXACT, h_pushy, NULL);
-    rw_worker_init(&wk, 0, &srv);
+    rw_server_worker_init(&srv, &wk, 0);
     for (int i = 0; i < BIG_LEN; i++)
         big[i] = (char)('a' + i % 26);
 }
@@ -118,29 +119,7 @@ static client cl;
 /* Plays the backend: everything queued goes to cl.in (max_write per write). */
 static void pump(size_t max_write)
 {
-    rw_conn *c = cl.c;
-    for (int guard = 0; guard < 100000; guard++) {
-        while (rw_worker_next_flush(&wk))
-            ;
-        const struct iovec *iov;
-        size_t bytes;
-        int n = rw_conn_out_iov(c, &iov, &bytes);
-        if (n <= 0)
-            break;
-        size_t want = max_write && bytes > max_write ? max_write : bytes;
-        size_t done = 0;
-        for (int i = 0; i < n && done < want; i++) {
-            size_t k = iov[i].iov_len;
-            if (k > want - done)
-                k = want - done;
-            if (cl.in_len + k <= sizeof cl.in) {
-                memcpy(cl.in + cl.in_len, iov[i].iov_base, k);
-                cl.in_len += k;
-            }
-            done += k;
-        }
-        rw_conn_out_done(c, done);
-    }
+    fake_backend_pump(&wk, cl.c, cl.in, sizeof cl.in, &cl.in_len, max_write);
 }
 
 static void feed(const void *p, size_t n)
@@ -338,7 +317,7 @@ static void test_settings_and_get(void)
     CHECK_EQ_INT(settings_acks, 1, "our SETTINGS ACKed");
     CHECK_EQ_INT(srv_max_streams, 100, "MAX_CONCURRENT_STREAMS");
     CHECK_EQ_INT(srv_initial_window, 65535, "INITIAL_WINDOW_SIZE");
-    CHECK_EQ_INT(cl.c->proto, 1, "switched to HTTP/2");
+    CHECK(cl.c->engine == &rw_h2_engine, "switched to HTTP/2");
     send_request(1, "GET", "/plaintext", NULL, 0, true);
     run();
     CHECK_EQ_INT(streams[0].status, 200, "status");
@@ -350,7 +329,7 @@ static void test_settings_and_get(void)
     CHECK(strstr(streams[0].hdr_names, "connection") == NULL, "connection header dropped");
     CHECK(strstr(streams[0].hdr_names, "content-length=13;") != NULL, "content-length");
     CHECK(strstr(streams[0].hdr_names, "server=ringwire;") != NULL, "server");
-    CHECK(!rw_h2_busy(cl.c), "no stream left open");
+    CHECK(!rw_h2_engine.busy(cl.c), "no stream left open");
     CHECK_EQ_INT(wk.stats.requests, 1, "request counted");
     /* PING */
     send_frame(RW_H2_PING, 0, 0, "12345678", 8);
@@ -425,8 +404,8 @@ static void test_flow_control_and_ext(void)
     run();
     CHECK_EQ_INT(streams[0].status, 200, "big status");
     CHECK_EQ_INT(streams[0].body_len, 1000, "only the stream window is sent");
-    CHECK(rw_h2_busy(cl.c), "stream waits for window");
-    CHECK(!rw_h2_paused(cl.c), "waiting for window does not pause reading");
+    CHECK(rw_h2_engine.busy(cl.c), "stream waits for window");
+    CHECK(!rw_h2_engine.paused(cl.c), "waiting for window does not pause reading");
     /* Another request is served while the big one waits. */
     send_request(3, "GET", "/plaintext", NULL, 0, true);
     run();
@@ -475,7 +454,7 @@ static void test_reset_mid_body(void)
     feed(rst, rw_h2_write_rst_stream(rst, 1, RW_H2_CANCEL));
     run();
     CHECK_EQ_INT(big_released, 1, "client CANCEL releases the body once");
-    CHECK(!rw_h2_busy(cl.c), "stream gone");
+    CHECK(!rw_h2_engine.busy(cl.c), "stream gone");
     /* Closed stream: DATA gets RST STREAM_CLOSED. */
     send_frame(RW_H2_DATA, 0, 1, "x", 1);
     run();
@@ -751,7 +730,7 @@ static void test_upload_window_and_drain(void)
     CHECK_EQ_INT(streams[0].body_len, 60000, "echoed upload");
     /* Connection window exceeded by the client: FLOW_CONTROL_ERROR. */
     /* Drain: GOAWAY NO_ERROR and close when no stream is open. */
-    rw_h2_drain(cl.c);
+    rw_h2_engine.drain(cl.c);
     run();
     CHECK_EQ_INT(goaway_code, RW_H2_NO_ERROR + 1, "GOAWAY NO_ERROR on drain");
     CHECK_EQ_INT(goaway_last, 1, "last stream id");

@@ -1,6 +1,7 @@
 /* The HTTP/1 engine on a connection: runs the parser over received bytes,
- * reads request bodies (Content-Length or chunked), dispatches to the
- * router, and serializes responses into the output queue, in order.
+ * reads request bodies (Content-Length or chunked), dispatches through the
+ * worker's dispatch hook (the app's router), and serializes responses into
+ * the output queue, in order.
  *
  * The common case (a whole request in one read, answered at once) touches no
  * heap: the request is a set of views into the receive buffer and the
@@ -10,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/access_log.h"
-#include "app/server.h"
+#include "http1/h1_engine.h"
+
 #include "conn/conn_internal.h"
 #include "conn/request.h"
 #include "core/log.h"
@@ -20,8 +21,6 @@
 #include "http1/chunked.h"
 #include "http1/parser.h"
 #include "http1/response.h"
-#include "conn/proto.h"
-#include "http2/h2_session.h"
 
 #define RW_CHUNK_LINE_MAX 4096    /* chunk-size line incl. extensions */
 #define RW_TRAILER_MAX 8192       /* whole trailer section */
@@ -68,7 +67,8 @@ static int h1_respond(rw_request *r, int status, const rw_header *h, size_t nh, 
                       size_t len, void (*release)(void *), void *arg);
 static int h1_stream(rw_request *r, int status, const rw_header *h, size_t nh, int64_t clen,
                      rw_stream_fn produce, void *ud, void (*on_close)(void *));
-static const rw_responder h1_responder = { h1_respond, h1_stream };
+static rw_conn *h1_request_conn(const rw_request *r);
+static const rw_responder h1_responder = { h1_respond, h1_stream, h1_request_conn };
 
 static rw_h1_limits limits_of(const rw_worker *w)
 {
@@ -81,10 +81,18 @@ static rw_h1_limits limits_of(const rw_worker *w)
 static int stream_write(rw_stream *st, const void *data, size_t len);
 static void stream_wake(rw_stream *st);
 
+/* The session, if c runs this engine and holds one. Once a handler switched
+ * the connection (WebSocket), c->session is the new engine's. */
+static inline rw_h1_session *h1_of(const rw_conn *c)
+{
+    return c->engine == &rw_h1_engine ? c->session : NULL;
+}
+
 static rw_h1_session *session_get(rw_conn *c)
 {
-    if (c->h1)
-        return c->h1;
+    rw_h1_session *cur = h1_of(c);
+    if (cur)
+        return cur;
     rw_h1_session *s = rw_pool_get(&c->w->h1_pool);
     if (!s)
         return NULL;
@@ -92,7 +100,7 @@ static rw_h1_session *session_get(rw_conn *c)
     s->stream.write = stream_write;
     s->stream.wake = stream_wake;
     s->conn = c;
-    c->h1 = s;
+    c->session = s;
     return s;
 }
 
@@ -107,16 +115,16 @@ static void session_drop_request(rw_h1_session *s)
 /* Ends the session when nothing is left in it. */
 static void session_maybe_release(rw_conn *c)
 {
-    rw_h1_session *s = c->h1;
+    rw_h1_session *s = h1_of(c);
     if (s && s->phase == H1_IDLE && !s->head && !s->body) {
         rw_pool_put(&c->w->h1_pool, s);
-        c->h1 = NULL;
+        c->session = NULL;
     }
 }
 
-void rw_h1_session_free(rw_conn *c)
+static void h1_free(rw_conn *c)
 {
-    rw_h1_session *s = c->h1;
+    rw_h1_session *s = h1_of(c);
     if (!s)
         return;
     if (s->phase == H1_STREAMING && s->on_close) {
@@ -126,19 +134,21 @@ void rw_h1_session_free(rw_conn *c)
     }
     session_drop_request(s);
     rw_pool_put(&c->w->h1_pool, s);
-    c->h1 = NULL;
+    c->session = NULL;
 }
 
-bool rw_h1_paused(const rw_conn *c)
+static bool h1_paused(const rw_conn *c)
 {
-    if (c->h1 && c->h1->phase == H1_STREAMING)
+    const rw_h1_session *s = h1_of(c);
+    if (s && s->phase == H1_STREAMING)
         return true;
     return c->out && rw_outbuf_full(c->out);
 }
 
-bool rw_h1_busy(const rw_conn *c)
+static bool h1_busy(const rw_conn *c)
 {
-    return c->h1 && c->h1->phase != H1_IDLE;
+    const rw_h1_session *s = h1_of(c);
+    return s && s->phase != H1_IDLE;
 }
 
 /* ---- responses -------------------------------------------------------------- */
@@ -201,10 +211,7 @@ static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t n
     }
     if (release)
         release(arg);
-    rw_stats_count_status(&w->stats, status);
-    RW_PROBE3(request__done, c->fd, status, send_body ? len : 0);
-    if (w->server->access_log_fd >= 0 && x->req)
-        rw_access_log_add(w, c->fd, x->req, status, send_body ? len : 0);
+    rw_request_done(c, x->req, status, send_body ? len : 0);
     if (!x->keep_alive)
         rw_conn_set_state(c, RW_CONN_CLOSING);
     return rc;
@@ -254,7 +261,7 @@ static void stream_finish(rw_conn *c, rw_h1_session *s)
 static void stream_pump(rw_conn *c)
 {
     for (int round = 0; round < 16; round++) {
-        rw_h1_session *s = c->h1;
+        rw_h1_session *s = h1_of(c);
         if (!s || s->phase != H1_STREAMING || s->waiting || c->state == RW_CONN_DEAD)
             return;
         if (c->out && rw_outbuf_full(c->out))
@@ -350,10 +357,7 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
                      .framing = fr,
                      .content_length = clen >= 0 ? (uint64_t)clen : 0,
                      .keep_alive = keep_alive };
-    rw_stats_count_status(&c->w->stats, status);
-    RW_PROBE3(request__stream, c->fd, status, clen);
-    if (c->w->server->access_log_fd >= 0 && x->req)
-        rw_access_log_add(c->w, c->fd, x->req, status, 0);
+    rw_request_streamed(c, x->req, status, clen);
     if (queue_head(c, &h, NULL, 0) != 0) {
         if (on_close)
             on_close(ud);
@@ -379,15 +383,13 @@ static int h1_stream(rw_request *r, int status, const rw_header *hdrs, size_t nh
     return 0;
 }
 
-rw_conn *rw_h1_request_conn(const rw_request *r)
+static rw_conn *h1_request_conn(const rw_request *r)
 {
-    if (r->resp != &h1_responder)
-        return NULL;
     const h1_req_ctx *x = r->proto;
     return x->c;
 }
 
-void rw_h1_on_drain(rw_conn *c)
+static void h1_on_drain(rw_conn *c)
 {
     stream_pump(c);
 }
@@ -416,10 +418,8 @@ static void dispatch(rw_conn *c, const rw_h1_request *req, rw_str body)
                      .proto = &x,
                      .worker = w };
     x.req = &r;
-    RW_PROBE4(request__start, c->fd, req->method.p, req->method.n, req->path.n);
-    w->stats.requests++;
-    c->requests++;
-    rw_router_dispatch(&w->server->router, &r);
+    rw_request_start(c, &r);
+    w->hooks.dispatch(w->hooks.ctx, &r);
     if (!r.responded) /* the router guarantees a response; be safe anyway */
         rw_h1_send_error(c, 500);
     stream_pump(c);
@@ -439,8 +439,9 @@ static void dispatch_saved(rw_conn *c, rw_h1_session *s)
     } else {
         dispatch(c, &req, rw_str_make(s->body ? s->body : "", s->body_len));
     }
-    if (c->h1) {
-        session_drop_request(c->h1);
+    rw_h1_session *cur = h1_of(c);
+    if (cur) {
+        session_drop_request(cur);
         session_maybe_release(c);
     }
 }
@@ -560,78 +561,69 @@ static size_t start_request(rw_conn *c, const rw_h1_request *req, const char *he
     return body_feed(c, s, buf, len);
 }
 
-/* ---- switching to HTTP/2 ----------------------------------------------------- */
+/* ---- switching engines --------------------------------------------------------- */
 
-#define RW_H2_PREFACE_LINE_LEN 16 /* "PRI * HTTP/2.0\r\n": enough to commit to HTTP/2 */
+/* The HTTP/2 client preface starts with a request line an HTTP/1 parser
+ * would reject (RFC 9113 §3.4); seeing all of it commits to HTTP/2. */
+#define RW_H1_PRI_LINE "PRI * HTTP/2.0\r\n"
+#define RW_H1_PRI_LINE_LEN (sizeof RW_H1_PRI_LINE - 1)
+/* The token HTTP/2 over cleartext is registered under (also for prior
+ * knowledge, which has no token of its own). */
+#define RW_H1_H2C_TOKEN "h2c"
 
 /* Prior knowledge: a fresh connection that starts with the client preface.
  * Returns 1 (switched), 0 (not HTTP/2), -1 (a strict prefix: wait). Past the
- * request line, a wrong preface is the HTTP/2 engine's to reject (GOAWAY). */
-static int h2_preface_check(rw_conn *c, const char *buf, size_t len)
+ * request line, a wrong preface is the new engine's to reject (GOAWAY). */
+static int preface_check(rw_conn *c, const char *buf, size_t len)
 {
-    size_t k = len < RW_H2_PREFACE_LINE_LEN ? len : RW_H2_PREFACE_LINE_LEN;
-    if (memcmp(buf, RW_H2_CLIENT_PREFACE, k) != 0)
+    size_t k = len < RW_H1_PRI_LINE_LEN ? len : RW_H1_PRI_LINE_LEN;
+    if (memcmp(buf, RW_H1_PRI_LINE, k) != 0)
         return 0;
-    if (k < RW_H2_PREFACE_LINE_LEN)
+    const rw_engine *e =
+        rw_worker_engine(c->w, RW_VIA_UPGRADE, RW_H1_H2C_TOKEN, sizeof RW_H1_H2C_TOKEN - 1);
+    if (!e || !e->start)
+        return 0; /* no HTTP/2 here: the parser answers the odd request line */
+    if (k < RW_H1_PRI_LINE_LEN)
         return -1;
-    rw_h2_start_preface(c);
-    return 1;
+    return e->start(c, NULL) == 0 ? 1 : 0;
 }
 
-/* Is tok one of the comma-separated tokens of v (case-insensitive)? */
-static bool has_token(rw_str v, const char *tok)
+/* Upgrade (RFC 9110 §7.8; body-less requests only): hands the connection to
+ * the first engine registered for one of the offered tokens (h2c). Returns
+ * true when it took over: it answered the 101 and the request. An engine
+ * that declines (e.g. HTTP2-Settings does not decode) leaves the request to
+ * HTTP/1.1; so do tokens nobody registered ("websocket" is a handler's). */
+static bool upgrade(rw_conn *c, const rw_h1_request *req)
 {
-    size_t tn = strlen(tok), i = 0;
-    while (i < v.n) {
-        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
-            i++;
-        size_t st = i;
-        while (i < v.n && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > st && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
-            e--;
-        if (rw_str_eq_lit_nocase(rw_str_make(v.p + st, e - st), tok, tn))
+    if (!req->upgrade || req->body != RW_H1_BODY_NONE)
+        return false;
+    bool conn_upgrade = false;
+    for (unsigned i = 0; i < req->nheaders && !conn_upgrade; i++)
+        if (rw_str_eq_lit_nocase(req->headers[i].name, "connection", 10))
+            conn_upgrade = rw_str_has_token(req->headers[i].value, "upgrade");
+    if (!conn_upgrade)
+        return false;
+    size_t pos = 0;
+    rw_str tok;
+    while (rw_str_next_token(req->upgrade_proto, &pos, &tok)) {
+        const rw_engine *eng = rw_worker_engine(c->w, RW_VIA_UPGRADE, tok.p, tok.n);
+        if (!eng || !eng->start || eng == c->engine)
+            continue;
+        rw_request r = { .method = req->method,
+                         .method_id = (int)req->method_id,
+                         .target = req->target,
+                         .path = req->path,
+                         .query = req->query,
+                         .version = 10 + req->minor_version,
+                         .headers = req->headers,
+                         .nheaders = req->nheaders,
+                         .body = rw_str_make("", 0),
+                         .is_head = req->method_id == RW_METHOD_HEAD,
+                         .worker = c->w };
+        if (eng->start(c, &r) == 0)
             return true;
     }
     return false;
-}
-
-/* Upgrade: h2c (RFC 7540 §3.2; body-less requests only). Returns true when
- * the connection switched: 101 queued, request answered as stream 1. A
- * request whose HTTP2-Settings does not decode is served over HTTP/1.1. */
-static bool h2c_upgrade(rw_conn *c, const rw_h1_request *req)
-{
-    if (!req->upgrade || req->body != RW_H1_BODY_NONE || !has_token(req->upgrade_proto, "h2c"))
-        return false;
-    bool conn_settings = false, conn_upgrade = false;
-    int nsettings = 0;
-    rw_str settings = { 0 };
-    for (unsigned i = 0; i < req->nheaders; i++) {
-        rw_str n = req->headers[i].name, v = req->headers[i].value;
-        if (rw_str_eq_lit_nocase(n, "connection", 10)) {
-            conn_settings |= has_token(v, "http2-settings");
-            conn_upgrade |= has_token(v, "upgrade");
-        } else if (rw_str_eq_lit_nocase(n, "http2-settings", 14)) {
-            nsettings++;
-            settings = v;
-        }
-    }
-    if (!conn_settings || !conn_upgrade || nsettings != 1)
-        return false;
-    rw_request r = { .method = req->method,
-                     .method_id = (int)req->method_id,
-                     .target = req->target,
-                     .path = req->path,
-                     .query = req->query,
-                     .version = 20,
-                     .headers = req->headers,
-                     .nheaders = req->nheaders,
-                     .body = rw_str_make("", 0),
-                     .is_head = req->method_id == RW_METHOD_HEAD,
-                     .worker = c->w };
-    /* Queues the 101 itself; -1 (bad HTTP2-Settings): stay on HTTP/1.1. */
-    return rw_h2_start_upgrade(c, &r, settings) == 0;
 }
 
 size_t rw_h1_process(rw_conn *c, const char *buf, size_t len)
@@ -640,18 +632,18 @@ size_t rw_h1_process(rw_conn *c, const char *buf, size_t len)
     rw_h1_limits lim = limits_of(w);
     size_t pos = 0;
     unsigned batch = 0;
-    if (c->requests == 0 && !c->h1 && c->proto == RW_PROTO_H1 && len > 0) {
-        int pc = h2_preface_check(c, buf, len);
+    if (c->requests == 0 && !h1_of(c) && len > 0) {
+        int pc = preface_check(c, buf, len);
         if (pc != 0)
             return 0; /* wait for more, or HTTP/2 takes the bytes from here */
     }
     while (pos < len && c->state == RW_CONN_ACTIVE) {
-        rw_h1_session *s = c->h1;
+        rw_h1_session *s = h1_of(c);
         if (s && (s->phase == H1_BODY_LENGTH || s->phase == H1_BODY_CHUNKED)) {
             pos += body_feed(c, s, buf + pos, len - pos);
             continue;
         }
-        if (rw_h1_paused(c) || batch >= w->cfg->max_pipeline)
+        if (h1_paused(c) || batch >= w->cfg->max_pipeline)
             break;
         rw_h1_request req;
         int r = rw_h1_parse_request(buf + pos, len - pos, &req, w->hdrs, &lim);
@@ -668,11 +660,37 @@ size_t rw_h1_process(rw_conn *c, const char *buf, size_t len)
         const char *head = buf + pos;
         pos += (size_t)r;
         batch++;
-        if (h2c_upgrade(c, &req))
-            return pos; /* the rest (client preface) goes to the HTTP/2 engine */
+        if (upgrade(c, &req))
+            return pos; /* the rest (client preface) goes to the new engine */
         pos += start_request(c, &req, head, (size_t)r, buf + pos, len - pos);
-        if (c->proto != RW_PROTO_H1)
+        if (c->engine != &rw_h1_engine)
             return pos; /* a handler switched protocols (WebSocket): the rest is theirs */
     }
     return pos > len ? len : pos;
 }
+
+/* Server shutdown: the next response carries Connection: close; a client
+ * between requests (or not yet started) has nothing coming and goes now. */
+static void h1_drain(rw_conn *c)
+{
+    if (c->state == RW_CONN_ACTIVE && c->timer != RW_TIMER_BUSY && !(c->in && c->in->len > 0))
+        rw_conn_set_state(c, RW_CONN_DEAD);
+}
+
+static void h1_timeout(rw_conn *c)
+{
+    if (c->timer == RW_TIMER_HEADER && c->in && c->in->len > 0)
+        rw_h1_send_error(c, 408); /* a client that started a request and stalled: say why */
+}
+
+const rw_engine rw_h1_engine = {
+    .name = "http/1.1",
+    .start = NULL, /* the default engine: every connection starts here */
+    .process = rw_h1_process,
+    .paused = h1_paused,
+    .busy = h1_busy,
+    .on_drain = h1_on_drain,
+    .drain = h1_drain,
+    .timeout = h1_timeout,
+    .free = h1_free,
+};
