@@ -19,7 +19,7 @@
  *   conn__accept(fd, worker)            a connection was taken (not refused)
  *   conn__close(fd, requests)           a connection object is released
  *   conn__timeout(fd, timer)            timer: 0 header, 1 idle, 2 busy
- *   request__start(fd, method, method_len, path_len)  HTTP/1 dispatch
+ *   request__start(fd, method, method_len, path_len)  HTTP/1 or HTTP/2 dispatch
  *   request__done(fd, status, body_bytes)             response queued
  *   request__stream(fd, status, content_length)      streamed response
  *                                       started (content_length -1: chunked)

@@ -23,7 +23,7 @@ from rwtest import check, check_eq, test  # noqa: E402
 
 PROVIDER = "ringwire"
 # Placed in the connection layer and the backends.
-# Placed in the HTTP/1 engine (src/conn/h1_session.c).
+# Fired for HTTP/1 and HTTP/2 alike (src/conn/request_events.c).
 REQUEST_PROBES = ["request__start", "request__done", "request__stream"]
 # HTTP/2 streams (src/http2/) and TLS (src/conn/tls_layer.c).
 H2_TLS_PROBES = ["h2__stream_open", "h2__stream_close", "h2__rst_sent", "h2__rst_received",
@@ -203,6 +203,52 @@ def perf_counts_probe_hits(ctx):
         check_eq(len(by["request__done"]), nreq, "request__done hits")
         check(all(a["arg2"] == "200" and a["arg3"] == str(len(rwtest.PLAINTEXT_BODY))
                   for a in by["request__done"]), "request__done status/bytes")
+
+
+H2_STREAMS = 3  # requests on one HTTP/2 connection (prior knowledge)
+
+
+@test
+def perf_counts_h2_request_probes(ctx):
+    """HTTP/2 requests report through the same request__start/request__done
+    as HTTP/1: one hit each per stream, with the same arguments."""
+    from h2wire import H2Conn
+    _, notes = stapsdt_notes(ctx.binary)
+    names = {n for _, n in notes}
+    check(set(REQUEST_PROBES) <= names, "probes missing (see probes_in_binary)")
+    perf = Perf(ctx.binary)
+    try:
+        try:
+            perf.setup(REQUEST_PROBES)
+        except PerfUnavailable as e:
+            print(f"  SKIP perf: {e} (the notes were checked)", flush=True)
+            return
+        with ctx.start_server(threads=1) as s:
+            def h2_workload():
+                with H2Conn(s.port) as h:
+                    for i in range(H2_STREAMS):
+                        sid = 1 + 2 * i
+                        h.get(sid)
+                        status, _, body = h.response(sid)
+                        check_eq(status, 200, "h2 status")
+                        check_eq(body, rwtest.PLAINTEXT_BODY, "h2 body")
+            try:
+                hits = perf.record(s.proc.pid, h2_workload)
+            except PerfUnavailable as e:
+                print(f"  SKIP perf: {e} (the notes were checked)", flush=True)
+                return
+    finally:
+        perf.cleanup()
+    by = collections.defaultdict(list)
+    for name, args in hits:
+        by[name].append(args)
+    check_eq(len(by["request__start"]), H2_STREAMS, "h2 request__start hits")
+    check(all(a["arg3"] == "3" and a["arg4"] == str(len("/plaintext"))
+              for a in by["request__start"]), "h2 request__start method_len/path_len")
+    check_eq(len(by["request__done"]), H2_STREAMS, "h2 request__done hits")
+    check(all(a["arg2"] == "200" and a["arg3"] == str(len(rwtest.PLAINTEXT_BODY))
+              for a in by["request__done"]), "h2 request__done status/bytes")
+    check_eq(len(by["request__stream"]), 0, "h2 request__stream hits (nothing streamed)")
 
 
 @test
