@@ -41,7 +41,7 @@ PACKAGES=(
   xz-utils                   # tools/kvm-run: unpacks the kernel and its modules
 )
 
-# Benchmark-only extras (issue 3): peer servers and plotting.
+# Benchmark-only extras (bench/run.sh): peer servers and plotting.
 BENCH_PACKAGES=(
   nginx-light
   h2o
