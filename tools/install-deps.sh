@@ -35,9 +35,13 @@ PACKAGES=(
   python3-prometheus-client  # exposition-format check in test_metrics.py
   util-linux                 # taskset (tools/profile)
   chromium                   # headless browser: tests/integration/test_browser.py
+  qemu-system-x86            # tools/kvm-run: the kTLS VM tests (ctest -L ktls)
+  busybox-static             # tools/kvm-run: the guest's userland
+  cpio                       # tools/kvm-run: builds the initramfs
+  xz-utils                   # tools/kvm-run: unpacks the kernel and its modules
 )
 
-# Benchmark-only extras (issue 3): peer servers and plotting.
+# Benchmark-only extras (bench/run.sh): peer servers and plotting.
 BENCH_PACKAGES=(
   nginx-light
   h2o

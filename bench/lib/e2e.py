@@ -47,7 +47,7 @@ TLS_WORKLOADS = ["tls_plaintext", "tls_static1m", "tls_h2_m32", "tls_handshake"]
 TLS_BASE = {"tls_plaintext": "plaintext", "tls_static1m": "static1m",
             "tls_h2_m32": "h2c_m32", "tls_handshake": "close"}
 TLS_CERT_DAYS = 2
-H2_CONNECTIONS = 16          # h2load -c (the reference figures use 16)
+H2_CONNECTIONS = 16          # h2load -c (the project's reference figures use 16)
 H2_STREAMS = {"h2c_m1": 1, "h2c_m32": 32, "tls_h2_m32": 32}
 
 PLAINTEXT_BODY = b"Hello, World!"

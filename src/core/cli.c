@@ -244,7 +244,8 @@ void rw_cli_usage(FILE *out)
     rw_config d;
     rw_config_defaults(&d);
     fprintf(out, "Usage: ringwire [OPTIONS]\n"
-                 "HTTP/1.1 server on io_uring (or epoll). Sizes accept k/m/g suffixes;\n"
+                 "HTTP/1.1, HTTP/2, WebSocket and SSE server, with TLS (kernel TLS when\n"
+                 "available), on io_uring (or epoll). Sizes accept k/m/g suffixes;\n"
                  "times are seconds and may have decimals.\n\nOptions:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         const cli_opt *o = &opts[i];

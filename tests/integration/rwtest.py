@@ -632,8 +632,8 @@ def main(server_args=(), root_files=None, threads=2):
             fn(ctx)
             ctx.server.health_check()
         except TestSkip as e:
-            # Skips only where the brief allows them; counted as failures so
-            # a skipped dependency never looks green.
+            # A skip counts as a failure so that a missing dependency (a
+            # client, a Python module) never looks green.
             print(f"FAIL {name}: skipped: {e}", flush=True)
             failed += 1
         except TestFailure as e:

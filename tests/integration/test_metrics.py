@@ -33,7 +33,7 @@ NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
 SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
 
-# Families the brief requires (name -> type, label names).
+# Families /metrics must always expose (name -> type, label names).
 REQUIRED = {
     "ringwire_build_info": ("gauge", {"version", "backend"}),
     "ringwire_connections_open": ("gauge", set()),

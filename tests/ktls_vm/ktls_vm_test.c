@@ -1,5 +1,5 @@
 /* kTLS end to end, meant for the kvm-run VM (Debian 6.1 kernel, see
- * ../shared/tools/kvm-run/README.md): real loopback TCP; our rw_tls_session
+ * tools/kvm-run/README.md): real loopback TCP; our rw_tls_session
  * does the handshake against an OpenSSL client thread, rw_ktls_install()
  * hands the keys to the kernel, then the server moves data with plain
  * send()/recvmsg() while the client stays in userspace OpenSSL. TLS 1.2 and

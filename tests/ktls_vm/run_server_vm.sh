@@ -6,8 +6,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-KVMRUN=${KVMRUN_SCRIPT:-$ROOT/../shared/tools/kvm-run/run.sh}
-[ -f "$KVMRUN" ] || { echo "SKIP: $KVMRUN not found"; exit 77; }
+KVMRUN=${KVMRUN_SCRIPT:-$ROOT/tools/kvm-run/run.sh}
+[ -f "$KVMRUN" ] || { echo "FAIL: $KVMRUN not found"; exit 1; }
 [ $# -ge 1 ] || { echo "usage: $0 BINARY [--backend B ...]"; exit 2; }
 OUT=$(mktemp -d /tmp/ktls-server-vm.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT

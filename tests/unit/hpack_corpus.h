@@ -1,5 +1,5 @@
-/* Test-only helpers for the hpack-test-case corpus (see ../shared/data/README.md):
- * unpack the tarball into a temp dir, list story files, and a small JSON
+/* Test-only helpers for the hpack-test-case corpus (see tests/data/README.md):
+ * find the copy CMake unpacked into the build tree, list story files, and a small JSON
  * reader for its format (objects, arrays, strings with escapes, numbers,
  * null, booleans). Shared by test_hpack_corpus.c and the nghttp2 interop
  * test. Not a general JSON library: documents are parsed in place. */
@@ -14,39 +14,26 @@
 
 #include "http2/hpack.h"
 
-#ifndef RW_SHARED_DATA
-#define RW_SHARED_DATA "../shared/data"
+#ifndef RW_HPACK_UNPACKED
+#define RW_HPACK_UNPACKED "build/test-data" /* CMake passes the real one */
 #endif
-#define CORPUS_TARBALL RW_SHARED_DATA "/hpack-test-case/hpack-test-case.tar.xz"
 #define CORPUS_ROOT "hpack-test-case"
 
 /* ---- files ---- */
 
-/* Unpacks the corpus into a fresh /tmp directory; returns it (malloc'd) or NULL. */
-static char *corpus_unpack(void)
+/* The directory holding CORPUS_ROOT (unpacked by CMake at configure time), or
+ * NULL with a message when it is missing. */
+static const char *corpus_dir(void)
 {
-    char tmpl[] = "/tmp/rw_hpack_corpus_XXXXXX";
-    if (!mkdtemp(tmpl))
-        return NULL;
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "tar -xJf '%s' -C '%s'", CORPUS_TARBALL, tmpl);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "corpus: '%s' failed\n", cmd);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
-        (void)!system(cmd);
+    char probe[512];
+    snprintf(probe, sizeof(probe), "%s/%s/raw-data", RW_HPACK_UNPACKED, CORPUS_ROOT);
+    DIR *d = opendir(probe);
+    if (!d) {
+        fprintf(stderr, "corpus: %s missing (re-run cmake to unpack it)\n", probe);
         return NULL;
     }
-    return strdup(tmpl);
-}
-
-static void corpus_cleanup(char *dir)
-{
-    if (!dir)
-        return;
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    (void)!system(cmd);
-    free(dir);
+    closedir(d);
+    return RW_HPACK_UNPACKED;
 }
 
 static char *slurp(const char *path, size_t *len)

@@ -1,4 +1,4 @@
-/* llhttp's request vectors (../shared/data/llhttp-vectors) driven through
+/* llhttp's request vectors (tests/data/llhttp-vectors) driven through
  * rw_h1_parse_request + rw_chunked_feed, pipelined messages included, and
  * compared with llhttp's verdict. Every deliberate difference is listed in
  * k_diffs with its reason (mirrored in docs/http1-conformance.md); an
@@ -11,10 +11,10 @@
 #include "http1/chunked.h"
 #include "http1/parser.h"
 
-#ifndef RW_SHARED_DATA
-#define RW_SHARED_DATA "../shared/data"
+#ifndef RW_TEST_DATA
+#define RW_TEST_DATA "tests/data" /* CMake passes the absolute path */
 #endif
-#define VECTORS RW_SHARED_DATA "/llhttp-vectors/request-vectors.jsonl"
+#define VECTORS RW_TEST_DATA "/llhttp-vectors/request-vectors.jsonl"
 
 /* Same limits as rw_config_defaults(), and the connection layer's chunk limits. */
 static const rw_h1_limits k_lim = { 8192, 16384, 100 };
