@@ -86,22 +86,51 @@ typedef struct seen_cqe {
 static seen_cqe seen[LOG_MAX];
 static unsigned nseen;
 
-/* One iteration of rw_uring_worker_run() without accept, wake and tick. */
-static void step(void)
+static void log_cqe(const struct io_uring_cqe *cqe)
+{
+    if (nseen < LOG_MAX)
+        seen[nseen++] = (seen_cqe){ rw_uring_ud_ptr(cqe->user_data),
+                                    rw_uring_ud_op(cqe->user_data), cqe->res, cqe->flags };
+}
+
+/* The first half of a loop iteration: act on the flushed conns, submit,
+ * wait for a CQE (or STEP_WAIT_MS). */
+static void flush_and_wait(void)
 {
     rw_uring_flush_conns(u);
     struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = STEP_WAIT_MS * 1000000L };
     struct io_uring_cqe *cqe = NULL;
     io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
     rw_clock_update(&wk.clock);
+}
+
+/* One iteration of rw_uring_worker_run() without accept, wake and tick. */
+static void step(void)
+{
+    flush_and_wait();
+    struct io_uring_cqe *cqe;
     unsigned head;
     io_uring_for_each_cqe(&u->ring, head, cqe)
     {
-        if (nseen < LOG_MAX)
-            seen[nseen++] = (seen_cqe){ rw_uring_ud_ptr(cqe->user_data),
-                                        rw_uring_ud_op(cqe->user_data), cqe->res, cqe->flags };
+        log_cqe(cqe);
     }
     rw_uring_reap(u);
+}
+
+/* Takes one CQE the way rw_uring_reap() does for a conn's operation (only
+ * conns have operations in flight here), so a case can look between two
+ * completions of one batch. False when none is ready. */
+static bool reap_one(void)
+{
+    struct io_uring_cqe *cqe;
+    if (io_uring_peek_cqe(&u->ring, &cqe) != 0)
+        return false;
+    log_cqe(cqe);
+    io_uring_cqe_seen(&u->ring, cqe);
+    const seen_cqe *e = &seen[nseen - 1];
+    rw_uring_conn_cqe(u, e->conn, e->op, e->res, e->flags);
+    rw_uring_buf_flush(&u->bufs);
+    return true;
 }
 
 /* Index of the first logged CQE at or after from for conn c with op (and
@@ -241,7 +270,15 @@ static void close_client(client *cl)
 
 static bool fd_closed(int fd) { return fcntl(fd, F_GETFD) == -1 && errno == EBADF; }
 
-/* Steps (reading the client) until cond holds; false after MAX_STEPS. */
+/* Steps until cond holds; false after MAX_STEPS. RUN_UNTIL also reads
+ * whatever reached the client after each step. */
+#define STEP_UNTIL(cond)                                                                       \
+    ({                                                                                         \
+        int steps_ = 0;                                                                        \
+        while (!(cond) && steps_++ < MAX_STEPS)                                                \
+            step();                                                                            \
+        (bool)(cond);                                                                          \
+    })
 #define RUN_UNTIL(cl, cond)                                                                    \
     ({                                                                                         \
         int steps_ = 0;                                                                        \
@@ -259,132 +296,163 @@ static bool idle(const rw_conn *c)
     return (c->io_flags & (RW_UF_RECV | RW_UF_SEND | RW_UF_WAITBUF)) == RW_UF_RECV;
 }
 
-/* Everything in flight ends: used at the end of a case that leaves the conn
- * open. The client's close is the peer EOF that ends it. */
-static void finish(client *cl)
+/* One case's connection: client, server fd, conn, and where the CQE log
+ * stood once its recv was armed. */
+typedef struct tcase {
+    client cl;
+    int sfd;
+    rw_conn *c;
+    unsigned log0;
+} tcase;
+
+static bool begin(tcase *t, bool small)
 {
-    close_client(cl);
-    unsigned steps = 0;
-    while (u->live && steps++ < MAX_STEPS)
+    t->c = open_conn(&t->cl, &t->sfd, small);
+    if (!t->c)
+        return false;
+    step();
+    t->log0 = nseen;
+    return true;
+}
+
+/* The client closes (the peer EOF that ends a conn left open) and the conn
+ * must go away. */
+static void finish(tcase *t)
+{
+    close_client(&t->cl);
+    CHECK(STEP_UNTIL(u->live == 0), "conn still live after the client closed");
+}
+
+/* Runs the loop one CQE at a time until the conn is freed, which must
+ * happen exactly when the last of its refs references (counted in the log
+ * from mark) ends. Returns whether its fd was closed while any of them was
+ * still due. */
+static bool watch_release(const tcase *t, unsigned mark, unsigned refs)
+{
+    bool closed_first = false;
+    for (int steps = 0; u->live && steps < MAX_STEPS; steps++) {
+        flush_and_wait();
+        while (u->live && reap_one()) {
+            unsigned ended = count_ref_ends(mark, t->c);
+            if (u->live) {
+                CHECK(ended < refs, "all %u references ended but the conn is not freed", ended);
+                closed_first |= fd_closed(t->sfd);
+            } else {
+                CHECK(ended == refs, "freed after %u of %u references ended", ended, refs);
+            }
+        }
+    }
+    CHECK(u->live == 0, "conn not freed");
+    CHECK(fd_closed(t->sfd), "server fd still open");
+    unsigned after = nseen;
+    for (int i = 0; i < QUIET_STEPS; i++)
         step();
-    CHECK(u->live == 0, "conn still live after the client closed");
+    CHECK(count_ref_ends(after, t->c) == 0 && find_cqe(after, t->c, RW_UOP_RECV, true, 0) < 0,
+          "a completion for the conn after it was freed");
+    return closed_first;
 }
 
 /* ---- cases ---- */
+
+static const char GET_PLAIN[] = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
+static const char GET_MID[] = "GET /mid HTTP/1.1\r\nHost: t\r\n\r\n";
+static const char GET_BIG[] = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /* Two keep-alive requests arrive through one multishot recv; after each
  * response only that recv is in flight. */
 static void test_recv_feeds_requests(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
+    tcase t;
+    if (!begin(&t, false))
         return;
+    rw_conn *c = t.c;
     CHECK(u->live == 1, "live %u", u->live);
-    unsigned log0 = nseen;
     uint64_t in0 = wk.stats.bytes_in;
-    static const char req[] = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
     for (int round = 0; round < 2; round++) {
-        cl.len = 0;
-        send_str(&cl, req);
-        CHECK(RUN_UNTIL(&cl, response_len(&cl) > 0), "round %d: no response", round);
-        CHECK(cl.len > 12 && memcmp(cl.buf, "HTTP/1.1 200", 12) == 0, "round %d: %.*s", round,
-              (int)(cl.len < 40 ? cl.len : 40), cl.buf);
-        CHECK(response_len(&cl) && memcmp(response_body(&cl), "Hello, World!", 13) == 0,
+        t.cl.len = 0;
+        send_str(&t.cl, GET_PLAIN);
+        CHECK(RUN_UNTIL(&t.cl, response_len(&t.cl) > 0), "round %d: no response", round);
+        CHECK(t.cl.len > 12 && memcmp(t.cl.buf, "HTTP/1.1 200", 12) == 0, "round %d: %.*s",
+              round, (int)(t.cl.len < 40 ? t.cl.len : 40), t.cl.buf);
+        CHECK(response_len(&t.cl) && memcmp(response_body(&t.cl), "Hello, World!", 13) == 0,
               "round %d: body", round);
         /* the send's completion is reaped in a later step than the bytes arrive */
-        CHECK(RUN_UNTIL(&cl, idle(c)), "round %d: not idle: io_flags %#x", round, c->io_flags);
-        CHECK((c->io_flags & (RW_UF_RECV | RW_UF_SEND | RW_UF_CLOSE)) == RW_UF_RECV,
-              "round %d: io_flags %#x", round, c->io_flags);
+        CHECK(RUN_UNTIL(&t.cl, idle(c)), "round %d: not idle: io_flags %#x", round, c->io_flags);
         CHECK_EQ_INT(c->io_pending, 1, "io_pending with only the recv armed");
     }
-    CHECK_EQ_INT(wk.stats.bytes_in - in0, 2 * (sizeof(req) - 1), "bytes fed to the conn");
-    int first = find_cqe(log0, c, RW_UOP_RECV, true, 0);
+    CHECK_EQ_INT(wk.stats.bytes_in - in0, 2 * (sizeof(GET_PLAIN) - 1), "bytes fed to the conn");
+    int first = find_cqe(t.log0, c, RW_UOP_RECV, true, 0);
     CHECK(first >= 0 && (seen[first].flags & IORING_CQE_F_MORE) &&
               (seen[first].flags & IORING_CQE_F_BUFFER),
           "a multishot recv CQE with a buffer");
-    CHECK(count_ref_ends(log0, c) == 2, "only the two sends ended: %u ends", count_ref_ends(log0, c));
-    finish(&cl);
+    unsigned ends = count_ref_ends(t.log0, c);
+    CHECK(ends == 2, "only the two sends ended: %u ends", ends);
+    finish(&t);
 }
 
 /* The peer half-closes an idle conn: recv completes with 0, the conn layer
  * sees EOF, the socket is closed and the conn freed. */
 static void test_peer_eof(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
+    tcase t;
+    if (!begin(&t, false))
         return;
-    step();
-    unsigned log0 = nseen;
-    shutdown(cl.fd, SHUT_WR);
-    CHECK(RUN_UNTIL(&cl, u->live == 0), "conn not freed after peer EOF");
-    CHECK(find_cqe(log0, c, RW_UOP_RECV, false, 0) >= 0, "recv CQE with res 0");
-    CHECK(RUN_UNTIL(&cl, cl.eof), "client saw no EOF");
-    CHECK(fd_closed(sfd), "server fd still open");
-    close_client(&cl);
+    shutdown(t.cl.fd, SHUT_WR);
+    CHECK(RUN_UNTIL(&t.cl, u->live == 0), "conn not freed after peer EOF");
+    CHECK(find_cqe(t.log0, t.c, RW_UOP_RECV, false, 0) >= 0, "recv CQE with res 0");
+    CHECK(RUN_UNTIL(&t.cl, t.cl.eof), "client saw no EOF");
+    CHECK(fd_closed(t.sfd), "server fd still open");
+    close_client(&t.cl);
 }
 
-/* The peer resets: recv completes with -ECONNRESET and the conn goes away. */
+/* The peer resets: recv completes with -ECONNRESET, is not re-armed, and
+ * the conn goes away. */
 static void test_reset(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
+    tcase t;
+    if (!begin(&t, false))
         return;
-    step();
-    unsigned log0 = nseen;
     struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-    setsockopt(cl.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close_client(&cl); /* RST */
-    unsigned steps = 0;
-    while (u->live && steps++ < MAX_STEPS)
-        step();
-    CHECK(u->live == 0, "conn not freed after a reset");
-    int i = find_cqe(log0, c, RW_UOP_RECV, false, -ECONNRESET);
+    setsockopt(t.cl.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close_client(&t.cl); /* RST */
+    CHECK(STEP_UNTIL(u->live == 0), "conn not freed after a reset");
+    int i = find_cqe(t.log0, t.c, RW_UOP_RECV, false, -ECONNRESET);
     CHECK(i >= 0 && !(seen[i].flags & IORING_CQE_F_MORE), "recv CQE with -ECONNRESET, final");
-    CHECK(i >= 0 && find_cqe((unsigned)i + 1, c, RW_UOP_RECV, true, 0) < 0,
+    CHECK(i >= 0 && find_cqe((unsigned)i + 1, t.c, RW_UOP_RECV, true, 0) < 0,
           "recv re-armed after the reset");
-    CHECK(fd_closed(sfd), "server fd still open");
+    CHECK(fd_closed(t.sfd), "server fd still open");
 }
 
-/* A response larger than the socket buffer: the first send is short, the
+/* A response larger than the socket buffers: the first send is short, the
  * rest goes out in further sends, every byte arrives once and in order. */
 static void test_short_send(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, true);
-    if (!c)
+    tcase t;
+    if (!begin(&t, true))
         return;
-    unsigned log0 = nseen;
-    send_str(&cl, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    rw_conn *c = t.c;
+    send_str(&t.cl, GET_BIG);
     /* the client does not read yet: the first send can only fill the buffers */
-    unsigned steps = 0;
-    while (find_cqe(log0, c, RW_UOP_SEND, true, 0) < 0 && steps++ < MAX_STEPS)
-        step();
-    int first = find_cqe(log0, c, RW_UOP_SEND, true, 0);
+    STEP_UNTIL(find_cqe(t.log0, c, RW_UOP_SEND, true, 0) >= 0);
+    int first = find_cqe(t.log0, c, RW_UOP_SEND, true, 0);
     CHECK(first >= 0 && seen[first].res > 0 && seen[first].res < (int)BIG_LEN,
           "first send is short: res %d", first >= 0 ? seen[first].res : 0);
-    CHECK(RUN_UNTIL(&cl, response_len(&cl) > 0), "response incomplete: %zu bytes", cl.len);
-    size_t total = response_len(&cl);
-    CHECK(total > BIG_LEN && total == cl.len, "response %zu bytes, read %zu", total, cl.len);
-    CHECK(total && memcmp(response_body(&cl), big_body, BIG_LEN) == 0, "body differs");
+    CHECK(RUN_UNTIL(&t.cl, response_len(&t.cl) > 0), "response incomplete: %zu bytes", t.cl.len);
+    size_t total = response_len(&t.cl);
+    CHECK(total > BIG_LEN && total == t.cl.len, "response %zu bytes, read %zu", total, t.cl.len);
+    CHECK(total && memcmp(response_body(&t.cl), big_body, BIG_LEN) == 0, "body differs");
+    CHECK(RUN_UNTIL(&t.cl, idle(c)), "not idle: io_flags %#x", c->io_flags);
     long sent = 0;
     unsigned sends = 0;
-    for (unsigned i = log0; i < nseen; i++)
+    for (unsigned i = t.log0; i < nseen; i++)
         if (seen[i].conn == c && seen[i].op == RW_UOP_SEND) {
             sends++;
             sent += seen[i].res > 0 ? seen[i].res : 0;
         }
-    CHECK(RUN_UNTIL(&cl, idle(c)), "not idle: io_flags %#x", c->io_flags);
     CHECK(sends >= 2, "sends %u", sends);
     CHECK_EQ_INT(sent, total, "bytes the send CQEs report");
     CHECK_EQ_INT(c->io_pending, 1, "io_pending after the response");
-    finish(&cl);
+    finish(&t);
 }
 
 /* A body far larger than the provided buffers: the multishot recv ends with
@@ -392,30 +460,25 @@ static void test_short_send(void)
  * buffers went back, and every body byte still reaches the handler. */
 static void test_enobufs_rearm(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
-        return;
-    step();
-    unsigned log0 = nseen;
-    uint64_t enobufs0 = wk.stats.enobufs;
+    tcase t;
     char *body = malloc(ECHO_LEN);
-    if (!body) {
-        CHECK(0, "malloc");
+    if (!body || !begin(&t, false)) {
+        CHECK(body != NULL, "malloc");
+        free(body);
         return;
     }
+    rw_conn *c = t.c;
+    uint64_t enobufs0 = wk.stats.enobufs;
     for (size_t i = 0; i < ECHO_LEN; i++)
         body[i] = (char)('a' + i % 23);
     char head[128];
-    int hn = snprintf(head, sizeof(head), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
-                      ECHO_LEN);
-    send_all(&cl, head, (size_t)hn);
-    send_all(&cl, body, ECHO_LEN);
-    /* watch the reference the wait list holds, right after the reap */
+    int hn = snprintf(head, sizeof(head),
+                      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", ECHO_LEN);
+    send_all(&t.cl, head, (size_t)hn);
+    send_all(&t.cl, body, ECHO_LEN);
+    /* look at the wait list's reference right after a reap */
     bool waited = false;
-    unsigned steps = 0;
-    while (!waited && steps++ < MAX_STEPS && response_len(&cl) == 0) {
+    for (int steps = 0; !waited && steps < MAX_STEPS && response_len(&t.cl) == 0; steps++) {
         step();
         if (c->io_flags & RW_UF_WAITBUF) {
             waited = true;
@@ -423,20 +486,19 @@ static void test_enobufs_rearm(void)
             CHECK_EQ_INT(c->io_pending, 1 + ((c->io_flags & RW_UF_SEND) ? 1 : 0),
                          "io_pending while on the wait list");
         }
-        pull(&cl);
+        pull(&t.cl);
     }
     CHECK(waited, "never on the ENOBUFS wait list");
     CHECK(wk.stats.enobufs > enobufs0, "enobufs counter");
-    int i = find_cqe(log0, c, RW_UOP_RECV, false, -ENOBUFS);
+    int i = find_cqe(t.log0, c, RW_UOP_RECV, false, -ENOBUFS);
     CHECK(i >= 0 && !(seen[i].flags & IORING_CQE_F_MORE), "final recv CQE with -ENOBUFS");
-    CHECK(RUN_UNTIL(&cl, response_len(&cl) > 0), "no echo: %zu bytes", cl.len);
-    CHECK(response_len(&cl) && memcmp(response_body(&cl), body, ECHO_LEN) == 0, "echo differs");
-    CHECK(RUN_UNTIL(&cl, idle(c)), "not idle: io_flags %#x", c->io_flags);
-    CHECK((c->io_flags & (RW_UF_RECV | RW_UF_WAITBUF)) == RW_UF_RECV, "re-armed: io_flags %#x",
-          c->io_flags);
+    CHECK(RUN_UNTIL(&t.cl, response_len(&t.cl) > 0), "no echo: %zu bytes", t.cl.len);
+    CHECK(response_len(&t.cl) && memcmp(response_body(&t.cl), body, ECHO_LEN) == 0,
+          "echo differs");
+    CHECK(RUN_UNTIL(&t.cl, idle(c)), "not re-armed: io_flags %#x", c->io_flags);
     CHECK_EQ_INT(c->io_pending, 1, "io_pending after the re-arm");
     free(body);
-    finish(&cl);
+    finish(&t);
 }
 
 /* Connection: close: the response, then FIN, then the conn lingers reading
@@ -444,29 +506,28 @@ static void test_enobufs_rearm(void)
  * deadline passes instead). */
 static void test_linger(bool by_deadline)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
+    tcase t;
+    if (!begin(&t, false))
         return;
-    send_str(&cl, "GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-    CHECK(RUN_UNTIL(&cl, cl.eof), "no FIN after the response");
-    CHECK(response_len(&cl) == cl.len && cl.len > 0, "response before the FIN");
+    rw_conn *c = t.c;
+    send_str(&t.cl, "GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    CHECK(RUN_UNTIL(&t.cl, t.cl.eof), "no FIN after the response");
+    CHECK(response_len(&t.cl) == t.cl.len && t.cl.len > 0, "response before the FIN");
     uint32_t want = RW_UF_CLOSE | RW_UF_LINGER | RW_UF_LINGER_LIST | RW_UF_RECV;
-    CHECK((c->io_flags & want) == want && !(c->io_flags & RW_UF_CLOSED), "lingering: io_flags %#x",
-          c->io_flags);
+    CHECK((c->io_flags & want) == want && !(c->io_flags & RW_UF_CLOSED),
+          "lingering: io_flags %#x", c->io_flags);
     CHECK_EQ_INT(c->io_pending, 2, "io_pending: recv + linger list");
-    CHECK(u->live == 1 && !fd_closed(sfd), "closed before the peer finished");
+    CHECK(u->live == 1 && !fd_closed(t.sfd), "closed before the peer finished");
     /* input that arrives now is read and dropped, not fed */
     uint64_t in0 = wk.stats.bytes_in;
-    unsigned log0 = nseen;
-    send_str(&cl, "late bytes nobody will parse");
+    unsigned mark = nseen;
+    send_str(&t.cl, "late bytes nobody will parse");
     for (int i = 0; i < QUIET_STEPS; i++)
         step();
-    CHECK(find_cqe(log0, c, RW_UOP_RECV, true, 0) >= 0, "late bytes were not read");
+    CHECK(find_cqe(mark, c, RW_UOP_RECV, true, 0) >= 0, "late bytes were not read");
     CHECK(wk.stats.bytes_in == in0, "late bytes were fed");
     CHECK(u->live == 1 && (c->io_flags & RW_UF_LINGER), "stopped lingering early");
-    log0 = nseen;
+    mark = nseen;
     if (by_deadline) {
         wk.clock.now_ms += RW_URING_LINGER_MS;
         rw_uring_conn_linger_run(u, true);
@@ -475,38 +536,30 @@ static void test_linger(bool by_deadline)
               "deadline: io_flags %#x", c->io_flags);
         CHECK_EQ_INT(c->io_pending, 2, "io_pending: recv + its cancel");
     } else {
-        shutdown(cl.fd, SHUT_WR);
+        shutdown(t.cl.fd, SHUT_WR);
     }
-    unsigned steps = 0;
-    while (u->live && steps++ < MAX_STEPS)
-        step();
-    CHECK(u->live == 0, "lingering conn not freed");
-    CHECK(fd_closed(sfd), "server fd still open");
+    CHECK(STEP_UNTIL(u->live == 0), "lingering conn not freed");
+    CHECK(fd_closed(t.sfd), "server fd still open");
     if (by_deadline)
-        CHECK(find_cqe(log0, c, RW_UOP_CANCEL, true, 0) >= 0, "recv cancelled at the deadline");
+        CHECK(find_cqe(mark, c, RW_UOP_CANCEL, true, 0) >= 0, "recv cancelled at the deadline");
     else
-        CHECK(find_cqe(log0, c, RW_UOP_RECV, false, 0) >= 0, "recv CQE with the peer's EOF");
-    close_client(&cl);
+        CHECK(find_cqe(mark, c, RW_UOP_RECV, false, 0) >= 0, "recv CQE with the peer's EOF");
+    close_client(&t.cl);
 }
 
 /* The conn dies while a recv and a send (to a peer that does not read) are
- * in flight: both are cancelled, the fd is closed and the conn freed only
- * once the last of the four references (recv, send, two cancels) ended. */
+ * in flight: both are cancelled, and the fd is closed and the conn freed
+ * only once the last of the four references (recv, send, two cancels)
+ * ended. */
 static void test_close_in_flight(void)
 {
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, true);
-    if (!c)
+    tcase t;
+    if (!begin(&t, true))
         return;
-    unsigned log0 = nseen;
-    send_str(&cl, "GET /mid HTTP/1.1\r\nHost: t\r\n\r\n");
-    /* first send short, second one waits for room that never comes */
-    unsigned steps = 0;
-    while ((find_cqe(log0, c, RW_UOP_SEND, true, 0) < 0 || !(c->io_flags & RW_UF_SEND)) &&
-           steps++ < MAX_STEPS)
-        step();
-    rw_uring_flush_conns(u); /* the second send is issued here if not yet */
+    rw_conn *c = t.c;
+    send_str(&t.cl, GET_MID);
+    /* first send short, the next one waits for room that never comes */
+    STEP_UNTIL(find_cqe(t.log0, c, RW_UOP_SEND, true, 0) >= 0 && (c->io_flags & RW_UF_SEND));
     for (int i = 0; i < QUIET_STEPS; i++)
         step();
     CHECK((c->io_flags & (RW_UF_RECV | RW_UF_SEND)) == (RW_UF_RECV | RW_UF_SEND),
@@ -516,28 +569,12 @@ static void test_close_in_flight(void)
     rw_conn_set_state(c, RW_CONN_DEAD);
     rw_uring_flush_conns(u);
     uint32_t want = RW_UF_CLOSE | RW_UF_RECV_CANCEL | RW_UF_SEND_CANCEL;
-    CHECK((c->io_flags & want) == want && !(c->io_flags & RW_UF_CLOSED), "aborting: io_flags %#x",
-          c->io_flags);
+    CHECK((c->io_flags & want) == want && !(c->io_flags & RW_UF_CLOSED),
+          "aborting: io_flags %#x", c->io_flags);
     CHECK_EQ_INT(c->io_pending, 4, "io_pending: recv + send + two cancels");
-    CHECK(u->live == 1 && !fd_closed(sfd), "closed with operations in flight");
-    unsigned mark = nseen;
-    steps = 0;
-    while (u->live && steps++ < MAX_STEPS) {
-        step();
-        unsigned ended = count_ref_ends(mark, c);
-        if (u->live)
-            CHECK(ended < 4, "all %u references ended but the conn is not freed", ended);
-        else
-            CHECK(ended == 4, "freed after %u of 4 references ended", ended);
-    }
-    CHECK(u->live == 0, "conn not freed");
-    CHECK(fd_closed(sfd), "server fd still open");
-    unsigned after = nseen;
-    for (int i = 0; i < QUIET_STEPS; i++)
-        step();
-    CHECK(count_ref_ends(after, c) == 0 && find_cqe(after, c, RW_UOP_RECV, true, 0) < 0,
-          "a completion for the conn after it was freed");
-    close_client(&cl);
+    CHECK(u->live == 1 && !fd_closed(t.sfd), "closed with operations in flight");
+    CHECK(!watch_release(&t, nseen, 4), "fd closed before every operation ended");
+    close_client(&t.cl);
 }
 
 /* Zero-copy sends: each result comes with F_MORE, the notification after it
@@ -550,20 +587,19 @@ static void test_send_zc(void)
     }
     u->use_zc = true;
     u->zc_threshold = 1;
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, false);
-    if (!c)
+    tcase t;
+    if (!begin(&t, false))
         return;
-    unsigned log0 = nseen;
+    rw_conn *c = t.c;
     uint64_t zc0 = wk.stats.send_zc;
-    send_str(&cl, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
-    CHECK(RUN_UNTIL(&cl, response_len(&cl) > 0), "response incomplete: %zu bytes", cl.len);
-    CHECK(response_len(&cl) && memcmp(response_body(&cl), big_body, BIG_LEN) == 0, "body differs");
-    CHECK(RUN_UNTIL(&cl, idle(c)), "not idle: io_flags %#x", c->io_flags);
+    send_str(&t.cl, GET_BIG);
+    CHECK(RUN_UNTIL(&t.cl, response_len(&t.cl) > 0), "response incomplete: %zu bytes", t.cl.len);
+    CHECK(response_len(&t.cl) && memcmp(response_body(&t.cl), big_body, BIG_LEN) == 0,
+          "body differs");
+    CHECK(RUN_UNTIL(&t.cl, idle(c)), "not idle: io_flags %#x", c->io_flags);
     CHECK(wk.stats.send_zc > zc0, "no zero-copy send issued");
     int r = -1, n = -1;
-    for (unsigned i = log0; i < nseen && n < 0; i++)
+    for (unsigned i = t.log0; i < nseen && n < 0; i++)
         if (seen[i].conn == c && seen[i].op == RW_UOP_SEND_ZC) {
             if (r < 0 && (seen[i].flags & IORING_CQE_F_MORE))
                 r = (int)i;
@@ -572,8 +608,9 @@ static void test_send_zc(void)
         }
     CHECK(r >= 0 && n > r, "result with F_MORE, then the notification (%d, %d)", r, n);
     CHECK_EQ_INT(c->io_pending, 1, "io_pending after the zero-copy sends");
-    CHECK(!(c->io_flags & (RW_UF_ZC_NOTIF | RW_UF_SEND_IS_ZC)), "zc flags left: %#x", c->io_flags);
-    finish(&cl);
+    CHECK(!(c->io_flags & (RW_UF_ZC_NOTIF | RW_UF_SEND_IS_ZC)), "zc flags left: %#x",
+          c->io_flags);
+    finish(&t);
     u->use_zc = false;
 }
 
@@ -587,18 +624,15 @@ static void test_close_zc_notif_pending(void)
         return;
     u->use_zc = true;
     u->zc_threshold = 1;
-    client cl;
-    int sfd;
-    rw_conn *c = open_conn(&cl, &sfd, true);
-    if (!c)
+    tcase t;
+    if (!begin(&t, true))
         return;
-    send_str(&cl, "GET /mid HTTP/1.1\r\nHost: t\r\n\r\n");
-    unsigned steps = 0;
-    while (!(c->io_flags & RW_UF_ZC_NOTIF) && steps++ < MAX_STEPS)
-        step();
-    CHECK((c->io_flags & (RW_UF_SEND | RW_UF_ZC_NOTIF | RW_UF_RECV)) ==
-              (RW_UF_SEND | RW_UF_ZC_NOTIF | RW_UF_RECV),
-          "zc result in, notification due: io_flags %#x", c->io_flags);
+    rw_conn *c = t.c;
+    send_str(&t.cl, GET_MID);
+    STEP_UNTIL(c->io_flags & RW_UF_ZC_NOTIF);
+    uint32_t want = RW_UF_SEND | RW_UF_ZC_NOTIF | RW_UF_RECV;
+    CHECK((c->io_flags & want) == want, "zc result in, notification due: io_flags %#x",
+          c->io_flags);
     CHECK_EQ_INT(c->io_pending, 2, "io_pending: recv + zc send");
 
     rw_conn_set_state(c, RW_CONN_DEAD);
@@ -607,26 +641,8 @@ static void test_close_zc_notif_pending(void)
               (RW_UF_CLOSE | RW_UF_RECV_CANCEL),
           "aborting: io_flags %#x", c->io_flags);
     CHECK_EQ_INT(c->io_pending, 3, "io_pending: recv + zc send + cancel");
-    unsigned mark = nseen;
-    bool closed_early = false;
-    steps = 0;
-    while (u->live && steps++ < MAX_STEPS) {
-        step();
-        unsigned ended = count_ref_ends(mark, c);
-        if (u->live) {
-            CHECK(ended < 3, "all %u references ended but the conn is not freed", ended);
-            if (fd_closed(sfd)) {
-                closed_early = true;
-                CHECK((c->io_flags & RW_UF_CLOSED) && c->io_pending == 1,
-                      "fd closed with io_pending %u", c->io_pending);
-            }
-        } else {
-            CHECK(ended == 3, "freed after %u of 3 references ended", ended);
-        }
-    }
-    CHECK(closed_early, "fd not closed while only the notification was due");
-    CHECK(u->live == 0, "conn not freed");
-    close_client(&cl);
+    CHECK(watch_release(&t, nseen, 3), "fd not closed while only the notification was due");
+    close_client(&t.cl);
     u->use_zc = false;
 }
 
