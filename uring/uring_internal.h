@@ -154,6 +154,18 @@ typedef struct rw_uring {
     unsigned live;             /* conns handed out by rw_conn_new, not yet freed */
 } rw_uring;
 
+/* uring_loop.c: the worker's backend state for w->cfg (0 or -errno), and
+ * its teardown. One loop iteration is rw_uring_flush_conns(), one
+ * submit-and-wait, rw_uring_reap(); tests drive the same steps. */
+int rw_uring_setup(rw_worker *w, rw_uring **out);
+void rw_uring_destroy(rw_uring *u);
+/* Hands every ready CQE to its owner, then returns the provided buffers;
+ * the number of CQEs. */
+unsigned rw_uring_reap(rw_uring *u);
+/* Lets the backend act on every conn on the flush list, re-arms recvs that
+ * waited for buffers and closes lingering conns that are done. */
+void rw_uring_flush_conns(rw_uring *u);
+
 /* SQE from the ring, submitting first when the SQ is full. Never NULL
  * unless the ring is broken. */
 struct io_uring_sqe *rw_uring_sqe(rw_uring *u);

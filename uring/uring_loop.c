@@ -134,7 +134,32 @@ static void rw_uring_cqe(rw_uring *u, const struct io_uring_cqe *cqe)
     }
 }
 
-static void rw_uring_destroy(rw_uring *u)
+unsigned rw_uring_reap(rw_uring *u)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&u->ring, head, cqe)
+    {
+        rw_uring_cqe(u, cqe);
+        n++;
+    }
+    io_uring_cq_advance(&u->ring, n);
+    u->w->stats.completions += n;
+    rw_uring_buf_flush(&u->bufs);
+    return n;
+}
+
+void rw_uring_flush_conns(rw_uring *u)
+{
+    rw_conn *c;
+    while ((c = rw_worker_next_flush(u->w)) != NULL)
+        rw_uring_conn_flush(u, c);
+    rw_uring_conn_waitbuf_run(u);
+    if (u->linger_dirty)
+        rw_uring_conn_linger_run(u, false);
+}
+
+void rw_uring_destroy(rw_uring *u)
 {
     /* Buffer ring first: unregistering needs the ring. Then the ring (which
      * cancels whatever is still armed: accepts, the wake poll). */
@@ -146,7 +171,7 @@ static void rw_uring_destroy(rw_uring *u)
     free(u);
 }
 
-static int rw_uring_setup(rw_worker *w, rw_uring **out)
+int rw_uring_setup(rw_worker *w, rw_uring **out)
 {
     const rw_config *cfg = w->cfg;
     rw_uring *u = calloc(1, sizeof(*u));
@@ -205,12 +230,7 @@ int rw_uring_worker_run(rw_worker *w)
             drained = true;
             drained_at = w->clock.now_ms;
         }
-        rw_conn *c;
-        while ((c = rw_worker_next_flush(w)) != NULL)
-            rw_uring_conn_flush(u, c);
-        rw_uring_conn_waitbuf_run(u);
-        if (u->linger_dirty)
-            rw_uring_conn_linger_run(u, false);
+        rw_uring_flush_conns(u);
         if (drained && u->live == 0)
             break;
         /* Bounded even if a conn never goes away (e.g. a send-zc
@@ -234,16 +254,7 @@ int rw_uring_worker_run(rw_worker *w)
             break;
         }
         rw_clock_update(&w->clock);
-
-        unsigned head, n = 0;
-        io_uring_for_each_cqe(&u->ring, head, cqe)
-        {
-            rw_uring_cqe(u, cqe);
-            n++;
-        }
-        io_uring_cq_advance(&u->ring, n);
-        w->stats.completions += n;
-        rw_uring_buf_flush(&u->bufs);
+        rw_uring_reap(u);
 
         if (w->clock.now_ms - last_tick + RW_TICK_SLACK_MS >= RW_TICK_MS) {
             last_tick = w->clock.now_ms;

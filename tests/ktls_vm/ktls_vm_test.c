@@ -24,16 +24,13 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "../unit/check.h"
 #include "ktls/ktls.h"
 
 #define BULK (512 * 1024)
 #define IO_TIMEOUT_S 60
 #define ALARM_S 280
 #define TICKETS 2 /* TLS 1.3 tickets before the switch: TX seq must start at 2 */
-
-static int n_pass, n_fail;
-#define PASS(...) (n_pass++, printf("PASS: " __VA_ARGS__), putchar('\n'), fflush(stdout))
-#define FAIL(...) (n_fail++, printf("FAIL: " __VA_ARGS__), putchar('\n'), fflush(stdout))
 
 static const char EARLY[] = "client data sent right after its Finished";
 static const char MSG_A[] = "server data through kTLS TX with plain send()";
@@ -194,15 +191,15 @@ static void run_case(const struct tcase *tc, rw_tls_ctx *ctx, int lfd, int port)
         if (flush_out(s, fd) || recv_feed(s, fd))
             break;
     if (rw_tls_state_get(s) != RW_TLS_ESTABLISHED) {
-        FAIL("%s: handshake: %s", N, rw_tls_reason(s));
+        CHECK_FAIL("%s: handshake: %s", N, rw_tls_reason(s));
         goto out;
     }
-    PASS("%s: handshake %s %s", N, rw_tls_version(s) == RW_TLS_V13 ? "TLSv1.3" : "TLSv1.2", rw_tls_cipher(s));
+    CHECK_PASS("%s: handshake %s %s", N, rw_tls_version(s) == RW_TLS_V13 ? "TLSv1.3" : "TLSv1.2", rw_tls_cipher(s));
     /* every other case pulls the client's first data into OpenSSL before the
      * switch, so the handback path (plaintext decrypted in userspace) runs */
     bool pull_early = (tc - cases) % 2 == 1;
     if (pull_early && (flush_out(s, fd) || recv_feed(s, fd))) {
-        FAIL("%s: early recv", N);
+        CHECK_FAIL("%s: early recv", N);
         goto out;
     }
     rw_tls_seq txs = rw_tls_session_seq(s, true);
@@ -215,35 +212,35 @@ static void run_case(const struct tcase *tc, rw_tls_ctx *ctx, int lfd, int port)
         txs = rw_tls_session_seq(s, true);
     }
     if (st != RW_KTLS_OK) {
-        FAIL("%s: rw_ktls_install: status %d: %s", N, st, err);
+        CHECK_FAIL("%s: rw_ktls_install: status %d: %s", N, st, err);
         goto out;
     }
-    PASS("%s: kTLS TX+RX installed (TX seq %llu after %d userspace flushes)", N, (unsigned long long)txs.seq, tries);
+    CHECK_PASS("%s: kTLS TX+RX installed (TX seq %llu after %d userspace flushes)", N, (unsigned long long)txs.seq, tries);
     if (tc->version == TLS1_3_VERSION && txs.seq != TICKETS)
-        FAIL("%s: expected TX seq %d (tickets sent before the switch), got %llu", N, TICKETS,
-             (unsigned long long)txs.seq);
+        CHECK_FAIL("%s: expected TX seq %d (tickets sent before the switch), got %llu", N, TICKETS,
+                   (unsigned long long)txs.seq);
     size_t hb = 0;
     int r = ktls_read_exact(s, fd, buf, sizeof(EARLY), &hb);
     if (pull_early && hb == 0)
-        FAIL("%s: early data was pulled into OpenSSL but none came back from the handback", N);
+        CHECK_FAIL("%s: early data was pulled into OpenSSL but none came back from the handback", N);
     if (r == 0 && !memcmp(buf, EARLY, sizeof(EARLY)))
-        PASS("%s: early client data intact (%zu bytes from OpenSSL handback, %zu via kTLS RX)", N, hb,
-             sizeof(EARLY) - hb);
+        CHECK_PASS("%s: early client data intact (%zu bytes from OpenSSL handback, %zu via kTLS RX)", N, hb,
+                   sizeof(EARLY) - hb);
     else {
-        FAIL("%s: early data: r=%d", N, r);
+        CHECK_FAIL("%s: early data: r=%d", N, r);
         goto out;
     }
     if (send(fd, MSG_A, sizeof(MSG_A), MSG_NOSIGNAL) == (ssize_t)sizeof(MSG_A))
-        PASS("%s: kTLS TX: plain send()", N);
+        CHECK_PASS("%s: kTLS TX: plain send()", N);
     else {
-        FAIL("%s: send: %s", N, strerror(errno));
+        CHECK_FAIL("%s: send: %s", N, strerror(errno));
         goto out;
     }
     r = ktls_read_exact(s, fd, buf, BULK, &hb);
     if (r == 0 && !memcmp(buf, bulk_c2s, BULK))
-        PASS("%s: kTLS RX: %d KiB via recvmsg", N, BULK / 1024);
+        CHECK_PASS("%s: kTLS RX: %d KiB via recvmsg", N, BULK / 1024);
     else {
-        FAIL("%s: bulk recv: r=%d %s", N, r, strerror(errno));
+        CHECK_FAIL("%s: bulk recv: r=%d %s", N, r, strerror(errno));
         goto out;
     }
     size_t done = 0;
@@ -254,37 +251,37 @@ static void run_case(const struct tcase *tc, rw_tls_ctx *ctx, int lfd, int port)
         done += (size_t)w;
     }
     if (done == BULK)
-        PASS("%s: kTLS TX: %d KiB via send()", N, BULK / 1024);
+        CHECK_PASS("%s: kTLS TX: %d KiB via send()", N, BULK / 1024);
     else {
-        FAIL("%s: bulk send: %s", N, strerror(errno));
+        CHECK_FAIL("%s: bulk send: %s", N, strerror(errno));
         goto out;
     }
     size_t n = 0;
     rw_ktls_rec t = rw_ktls_recv(fd, buf, 64, &n, 0);
     if (tc->end == END_KEY_UPDATE) {
         if (t == RW_KTLS_REC_MUST_CLOSE && n >= 1 && buf[0] == 24)
-            PASS("%s: client KeyUpdate arrives as a handshake record -> MUST_CLOSE (no rekey on this kernel)", N);
+            CHECK_PASS("%s: client KeyUpdate arrives as a handshake record -> MUST_CLOSE (no rekey on this kernel)", N);
         else if (t == RW_KTLS_REC_MUST_CLOSE)
-            PASS("%s: handshake record -> MUST_CLOSE (type %u)", N, n ? buf[0] : 0);
+            CHECK_PASS("%s: handshake record -> MUST_CLOSE (type %u)", N, n ? buf[0] : 0);
         else
-            FAIL("%s: KeyUpdate: record kind %d n=%zu", N, t, n);
+            CHECK_FAIL("%s: KeyUpdate: record kind %d n=%zu", N, t, n);
         shutdown(fd, SHUT_RDWR);
     } else {
         if (t == RW_KTLS_REC_CLOSE_NOTIFY)
-            PASS("%s: client close_notify seen as a control record", N);
+            CHECK_PASS("%s: client close_notify seen as a control record", N);
         else
-            FAIL("%s: close_notify: record kind %d n=%zu errno=%s", N, t, n, strerror(errno));
+            CHECK_FAIL("%s: close_notify: record kind %d n=%zu errno=%s", N, t, n, strerror(errno));
         if (rw_ktls_send_close_notify(fd) == 0)
-            PASS("%s: our close_notify sent under kTLS TX", N);
+            CHECK_PASS("%s: our close_notify sent under kTLS TX", N);
         else
-            FAIL("%s: send close_notify: %s", N, strerror(errno));
+            CHECK_FAIL("%s: send close_notify: %s", N, strerror(errno));
     }
 out:
     pthread_join(th, NULL);
     if (ca.ok)
-        PASS("%s: OpenSSL client verified every byte", N);
+        CHECK_PASS("%s: OpenSSL client verified every byte", N);
     else
-        FAIL("%s: client: %s", N, ca.err[0] ? ca.err : "did not finish");
+        CHECK_FAIL("%s: client: %s", N, ca.err[0] ? ca.err : "did not finish");
     rw_tls_session_free(s);
     if (fd >= 0)
         close(fd);
@@ -326,11 +323,10 @@ int main(void)
     uname(&u);
     printf("INFO: kernel %s, %s, in VM: %s\n", u.release, OpenSSL_version(OPENSSL_VERSION), getenv("KVMRUN") ? "yes" : "no");
     if (rw_ktls_probe(&pr))
-        PASS("rw_ktls_probe: %s", pr.reason);
+        CHECK_PASS("rw_ktls_probe: %s", pr.reason);
     else {
-        FAIL("rw_ktls_probe: %s", pr.reason);
-        printf("%d passed, %d failed\n", n_pass, n_fail);
-        return 1;
+        CHECK_FAIL("rw_ktls_probe: %s", pr.reason);
+        return check_summary("ktls_vm_test");
     }
     if (!mkdtemp(dir))
         return 1;
@@ -346,7 +342,7 @@ int main(void)
     unlink(key);
     rmdir(dir);
     if (!ctx) {
-        FAIL("rw_tls_ctx_new: %s", err);
+        CHECK_FAIL("rw_tls_ctx_new: %s", err);
         return 1;
     }
     bulk_c2s = malloc(BULK);
@@ -365,6 +361,5 @@ int main(void)
     rw_tls_ctx_free(ctx);
     free(bulk_c2s);
     free(bulk_s2c);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary("ktls_vm_test");
 }

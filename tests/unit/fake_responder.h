@@ -131,25 +131,4 @@ static const char *fake_header(const fake_resp *f, const char *name)
     return NULL;
 }
 
-/* ---- tiny test harness ---- */
-static int t_passed, t_failed;
-
-#define CHECK(cond, ...)                                                                      \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            t_passed++;                                                                        \
-        } else {                                                                               \
-            t_failed++;                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
-    } while (0)
-
-static int t_report(const char *name)
-{
-    printf("%s: %d passed, %d failed\n", name, t_passed, t_failed);
-    return t_failed ? 1 : 0;
-}
-
 #endif

@@ -6,23 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "ringwire/ringwire.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            passed++;                                                                          \
-        } else {                                                                               \
-            failed++;                                                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                              \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
-    } while (0)
 
 #define MAXARGS 12 /* argument slots per case, the last always NULL */
 
@@ -413,6 +400,5 @@ int main(void)
     test_bad();
     test_listen_limit();
     test_help_version();
-    printf("cli: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary("cli");
 }

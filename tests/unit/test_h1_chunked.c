@@ -9,7 +9,7 @@
 
 #include "http1/chunked.h"
 
-#include "check_named.h"
+#include "check.h"
 
 #define MAX_LINE 100
 #define MAX_TRAILER 64
@@ -173,20 +173,21 @@ static void check_outcome(const ccase *c, const outcome *o, const char *how)
     size_t len = case_len(c);
     if (c->ok) {
         size_t end = c->end ? (size_t)c->end : len;
-        CHECK(o->r == RW_CHUNKED_DONE, c->name, "%s: want DONE got %s (%s)", how, res_name(o->r),
-              o->why ? o->why : "-");
+        CHECK_CASE(o->r == RW_CHUNKED_DONE, c->name, "%s: want DONE got %s (%s)", how,
+                   res_name(o->r), o->why ? o->why : "-");
         if (o->r != RW_CHUNKED_DONE)
             return;
-        CHECK(o->end == end, c->name, "%s: want end %zu got %zu", how, end, o->end);
+        CHECK_CASE(o->end == end, c->name, "%s: want end %zu got %zu", how, end, o->end);
         if (c->body)
-            CHECK(o->outlen == strlen(c->body) && memcmp(o->out, c->body, o->outlen) == 0,
-                  c->name, "%s: body want '%s' got '%.*s'", how, c->body, (int)o->outlen, o->out);
+            CHECK_CASE(o->outlen == strlen(c->body) && memcmp(o->out, c->body, o->outlen) == 0,
+                       c->name, "%s: body want '%s' got '%.*s'", how, c->body, (int)o->outlen,
+                       o->out);
         else
-            CHECK(o->outlen == 4 && memcmp(o->out, "\r\n\0\xff", 4) == 0, c->name,
-                  "%s: binary body mismatch (len %zu)", how, o->outlen);
+            CHECK_CASE(o->outlen == 4 && memcmp(o->out, "\r\n\0\xff", 4) == 0, c->name,
+                       "%s: binary body mismatch (len %zu)", how, o->outlen);
     } else {
-        CHECK(o->r == RW_CHUNKED_ERROR && o->why != NULL, c->name, "%s: want ERROR got %s", how,
-              res_name(o->r));
+        CHECK_CASE(o->r == RW_CHUNKED_ERROR && o->why != NULL, c->name, "%s: want ERROR got %s",
+                   how, res_name(o->r));
     }
 }
 
@@ -218,8 +219,9 @@ static void run_cases(void)
         size_t end = c->end ? (size_t)c->end : len;
         for (size_t k = 0; c->ok && k < end; k++) {
             decode(c->raw, k, NULL, 0, &o);
-            CHECK(o.r == RW_CHUNKED_NEED_MORE, c->name, "prefix %zu: want NEED_MORE got %s (%s)",
-                  k, res_name(o.r), o.why ? o.why : "-");
+            CHECK_CASE(o.r == RW_CHUNKED_NEED_MORE, c->name,
+                       "prefix %zu: want NEED_MORE got %s (%s)", k, res_name(o.r),
+                       o.why ? o.why : "-");
         }
     }
 }
@@ -234,29 +236,30 @@ static void run_misc(void)
     rw_chunked_init(&d, MAX_LINE, MAX_TRAILER);
     const char *big = "ffffffffffffffff\r\nab";
     rw_chunked_result r = rw_chunked_feed(&d, big, strlen(big), &used, &data);
-    CHECK(r == RW_CHUNKED_DATA && data.n == 2 && used == strlen(big), "max size", "r=%s n=%zu",
-          res_name(r), data.n);
-    CHECK(d.remaining == UINT64_MAX - 2, "max size", "remaining %llu",
-          (unsigned long long)d.remaining);
+    CHECK_CASE(r == RW_CHUNKED_DATA && data.n == 2 && used == strlen(big), "max size", "r=%s n=%zu",
+               res_name(r), data.n);
+    CHECK_CASE(d.remaining == UINT64_MAX - 2, "max size", "remaining %llu",
+               (unsigned long long)d.remaining);
 
     /* after DONE nothing more is taken */
     rw_chunked_init(&d, MAX_LINE, MAX_TRAILER);
     r = rw_chunked_feed(&d, "0\r\n\r\n", 5, &used, &data);
-    CHECK(r == RW_CHUNKED_DONE && used == 5, "done", "r=%s used=%zu", res_name(r), used);
+    CHECK_CASE(r == RW_CHUNKED_DONE && used == 5, "done", "r=%s used=%zu", res_name(r), used);
     r = rw_chunked_feed(&d, "1\r\n", 3, &used, &data);
-    CHECK(r == RW_CHUNKED_DONE && used == 0, "after done", "r=%s used=%zu", res_name(r), used);
+    CHECK_CASE(r == RW_CHUNKED_DONE && used == 0, "after done", "r=%s used=%zu", res_name(r), used);
 
     /* after ERROR it stays an error */
     rw_chunked_init(&d, MAX_LINE, MAX_TRAILER);
     r = rw_chunked_feed(&d, "x", 1, &used, &data);
-    CHECK(r == RW_CHUNKED_ERROR && d.error_reason, "error", "r=%s", res_name(r));
+    CHECK_CASE(r == RW_CHUNKED_ERROR && d.error_reason, "error", "r=%s", res_name(r));
     r = rw_chunked_feed(&d, "0\r\n\r\n", 5, &used, &data);
-    CHECK(r == RW_CHUNKED_ERROR && used == 0, "after error", "r=%s used=%zu", res_name(r), used);
+    CHECK_CASE(r == RW_CHUNKED_ERROR && used == 0, "after error", "r=%s used=%zu", res_name(r),
+               used);
 
     /* empty input */
     rw_chunked_init(&d, MAX_LINE, MAX_TRAILER);
     r = rw_chunked_feed(&d, "", 0, &used, &data);
-    CHECK(r == RW_CHUNKED_NEED_MORE && used == 0, "empty input", "r=%s", res_name(r));
+    CHECK_CASE(r == RW_CHUNKED_NEED_MORE && used == 0, "empty input", "r=%s", res_name(r));
 
     /* size line exactly at max_line is fine, one more byte is not */
     char line[MAX_LINE + 16];
@@ -271,8 +274,8 @@ static void run_misc(void)
         line[n++] = '\n';
         r = rw_chunked_feed(&d, line, n, &used, &data);
         rw_chunked_result want = extra ? RW_CHUNKED_ERROR : RW_CHUNKED_NEED_MORE;
-        CHECK(r == want, "max_line edge", "line %zu bytes: want %s got %s", n, res_name(want),
-              res_name(r));
+        CHECK_CASE(r == want, "max_line edge", "line %zu bytes: want %s got %s", n, res_name(want),
+                   res_name(r));
     }
 }
 
@@ -280,6 +283,5 @@ int main(void)
 {
     run_cases();
     run_misc();
-    printf("h1_chunked: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail != 0;
+    return check_summary("h1_chunked");
 }

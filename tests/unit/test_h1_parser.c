@@ -11,7 +11,7 @@
 #include "http1/parser.h"
 #include "http1/scan.h"
 
-#include "check_named.h"
+#include "check.h"
 
 #define MAX_HDRS 128
 
@@ -353,44 +353,46 @@ static void check_fields(const pcase *c, const rw_h1_request *q)
 {
     const char *n = c->name;
     if (c->method)
-        CHECK((int)q->method_id == c->method - 1, n, "method_id want %d got %d", c->method - 1,
-              (int)q->method_id);
+        CHECK_CASE((int)q->method_id == c->method - 1, n, "method_id want %d got %d", c->method - 1,
+                   (int)q->method_id);
     if (c->path)
-        CHECK(str_is(q->path, c->path), n, "path want '%s' got '%.*s'", c->path, (int)q->path.n,
-              q->path.p);
+        CHECK_CASE(str_is(q->path, c->path), n, "path want '%s' got '%.*s'", c->path,
+                   (int)q->path.n, q->path.p);
     if (c->query)
-        CHECK(str_is(q->query, c->query), n, "query want '%s' got '%.*s'", c->query,
-              (int)q->query.n, q->query.p);
+        CHECK_CASE(str_is(q->query, c->query), n, "query want '%s' got '%.*s'", c->query,
+                   (int)q->query.n, q->query.p);
     if (c->host)
-        CHECK(str_is(q->host, c->host), n, "host want '%s' got '%.*s'", c->host, (int)q->host.n,
-              q->host.p);
+        CHECK_CASE(str_is(q->host, c->host), n, "host want '%s' got '%.*s'", c->host,
+                   (int)q->host.n, q->host.p);
     if (c->target)
-        CHECK(str_is(q->target, c->target), n, "target want '%s' got '%.*s'", c->target,
-              (int)q->target.n, q->target.p);
+        CHECK_CASE(str_is(q->target, c->target), n, "target want '%s' got '%.*s'", c->target,
+                   (int)q->target.n, q->target.p);
     if (c->body)
-        CHECK((int)q->body == c->body - 1, n, "body want %d got %d", c->body - 1, (int)q->body);
+        CHECK_CASE((int)q->body == c->body - 1, n, "body want %d got %d", c->body - 1,
+                   (int)q->body);
     if (c->cl)
-        CHECK(q->content_length == c->cl - 1, n, "content_length want %llu got %llu", c->cl - 1,
-              (unsigned long long)q->content_length);
+        CHECK_CASE(q->content_length == c->cl - 1, n, "content_length want %llu got %llu",
+                   c->cl - 1, (unsigned long long)q->content_length);
     if (c->keep_alive)
-        CHECK(q->keep_alive == (c->keep_alive == YES), n, "keep_alive want %s got %s",
-              yesno(c->keep_alive == YES), yesno(q->keep_alive));
+        CHECK_CASE(q->keep_alive == (c->keep_alive == YES), n, "keep_alive want %s got %s",
+                   yesno(c->keep_alive == YES), yesno(q->keep_alive));
     if (c->expect_continue)
-        CHECK(q->expect_continue == (c->expect_continue == YES), n,
-              "expect_continue want %s got %s", yesno(c->expect_continue == YES),
-              yesno(q->expect_continue));
+        CHECK_CASE(q->expect_continue == (c->expect_continue == YES), n,
+                   "expect_continue want %s got %s", yesno(c->expect_continue == YES),
+                   yesno(q->expect_continue));
     if (c->upgrade)
-        CHECK(q->upgrade == (c->upgrade == YES), n, "upgrade want %s got %s",
-              yesno(c->upgrade == YES), yesno(q->upgrade));
+        CHECK_CASE(q->upgrade == (c->upgrade == YES), n, "upgrade want %s got %s",
+                   yesno(c->upgrade == YES), yesno(q->upgrade));
     if (c->upgrade_proto)
-        CHECK(str_is(q->upgrade_proto, c->upgrade_proto), n, "upgrade_proto want '%s' got '%.*s'",
-              c->upgrade_proto, (int)q->upgrade_proto.n, q->upgrade_proto.p);
+        CHECK_CASE(str_is(q->upgrade_proto, c->upgrade_proto), n,
+                   "upgrade_proto want '%s' got '%.*s'", c->upgrade_proto, (int)q->upgrade_proto.n,
+                   q->upgrade_proto.p);
     if (c->minor)
-        CHECK(q->minor_version == c->minor - 1, n, "minor want %d got %d", c->minor - 1,
-              q->minor_version);
+        CHECK_CASE(q->minor_version == c->minor - 1, n, "minor want %d got %d", c->minor - 1,
+                   q->minor_version);
     if (c->nheaders)
-        CHECK((int)q->nheaders == c->nheaders - 1, n, "nheaders want %d got %u",
-              c->nheaders - 1, q->nheaders);
+        CHECK_CASE((int)q->nheaders == c->nheaders - 1, n, "nheaders want %d got %u",
+                   c->nheaders - 1, q->nheaders);
 }
 
 /* Every prefix must give INCOMPLETE or exactly the whole input's verdict. */
@@ -410,8 +412,8 @@ static void check_prefixes(const char *name, const char *raw, size_t len, int wh
                                            q.error_status == whole_status);
         if (!ok)
             bad++;
-        CHECK(ok, name, "prefix %zu/%zu gave %d (status %d), whole gave %d (status %d)", k, len,
-              r, r == RW_H1_ERROR ? q.error_status : 0, whole, whole_status);
+        CHECK_CASE(ok, name, "prefix %zu/%zu gave %d (status %d), whole gave %d (status %d)", k,
+                   len, r, r == RW_H1_ERROR ? q.error_status : 0, whole, whole_status);
     }
 }
 
@@ -426,17 +428,17 @@ static void run_cases(void)
         int r = parse_copy(c->raw, len, &q, hdrs, lim);
         if (c->status == 0) {
             int want = c->consumed ? c->consumed : (int)len;
-            CHECK(r == want, c->name, "want consumed %d got %d (status %d: %s)", want, r,
-                  r == RW_H1_ERROR ? q.error_status : 0,
-                  r == RW_H1_ERROR && q.error_reason ? q.error_reason : "-");
+            CHECK_CASE(r == want, c->name, "want consumed %d got %d (status %d: %s)", want, r,
+                       r == RW_H1_ERROR ? q.error_status : 0,
+                       r == RW_H1_ERROR && q.error_reason ? q.error_reason : "-");
             if (r == want)
                 check_fields(c, &q);
         } else {
-            CHECK(r == RW_H1_ERROR && q.error_status == c->status, c->name,
-                  "want error %d got %d (status %d)", c->status, r,
-                  r == RW_H1_ERROR ? q.error_status : 0);
+            CHECK_CASE(r == RW_H1_ERROR && q.error_status == c->status, c->name,
+                       "want error %d got %d (status %d)", c->status, r,
+                       r == RW_H1_ERROR ? q.error_status : 0);
             if (r == RW_H1_ERROR)
-                CHECK(q.error_reason && q.error_reason[0], c->name, "error without a reason");
+                CHECK_CASE(q.error_reason && q.error_reason[0], c->name, "error without a reason");
         }
         check_prefixes(c->name, c->raw, len, r, r == RW_H1_ERROR ? q.error_status : 0, lim);
     }
@@ -487,11 +489,11 @@ static void run_mutations(void)
             ok = ok && q.error_reason != NULL && q.error_status >= 400;
         if (!ok)
             bad++;
-        CHECK(ok, "mutation", "%s: result %d violates invariants", c->name, r);
-        size_t before = (size_t)g_fail;
+        CHECK_CASE(ok, "mutation", "%s: result %d violates invariants", c->name, r);
+        size_t before = (size_t)check_failed;
         check_prefixes("mutation prefix", buf, len, r, r == RW_H1_ERROR ? q.error_status : 0,
                        &k_default_lim);
-        if ((size_t)g_fail != before) {
+        if ((size_t)check_failed != before) {
             bad++;
             printf("  mutated input of '%s': ", c->name);
             for (size_t k = 0; k < len; k++)
@@ -522,18 +524,20 @@ static void run_scan_compare(void)
         size_t c = rw_h1_scan_value_simd(p, m), d = rw_h1_scan_value_scalar(p, m);
         if (a != b || c != d)
             bad++;
-        CHECK(a == b, "scan_target " RW_H1_SCAN_SIMD_NAME, "len %zu simd %zu scalar %zu", m, a, b);
-        CHECK(c == d, "scan_value " RW_H1_SCAN_SIMD_NAME, "len %zu simd %zu scalar %zu", m, c, d);
+        CHECK_CASE(a == b, "scan_target " RW_H1_SCAN_SIMD_NAME, "len %zu simd %zu scalar %zu", m, a,
+                   b);
+        CHECK_CASE(c == d, "scan_value " RW_H1_SCAN_SIMD_NAME, "len %zu simd %zu scalar %zu", m, c,
+                   d);
     }
     /* every single byte value at every lane position */
     for (int v = 0; v < 256; v++)
         for (size_t pos = 0; pos < 40; pos++) {
             memset(buf, 'a', 40);
             buf[pos] = (char)v;
-            CHECK(rw_h1_scan_target_simd(buf, 40) == rw_h1_scan_target_scalar(buf, 40),
-                  "scan_target byte", "byte 0x%02x at %zu", v, pos);
-            CHECK(rw_h1_scan_value_simd(buf, 40) == rw_h1_scan_value_scalar(buf, 40),
-                  "scan_value byte", "byte 0x%02x at %zu", v, pos);
+            CHECK_CASE(rw_h1_scan_target_simd(buf, 40) == rw_h1_scan_target_scalar(buf, 40),
+                       "scan_target byte", "byte 0x%02x at %zu", v, pos);
+            CHECK_CASE(rw_h1_scan_value_simd(buf, 40) == rw_h1_scan_value_scalar(buf, 40),
+                       "scan_value byte", "byte 0x%02x at %zu", v, pos);
         }
 #else
     printf("note: no SIMD scan compiled in, comparison skipped\n");
@@ -542,8 +546,9 @@ static void run_scan_compare(void)
     for (int v = 0; v < 256; v++) {
         bool target = v > 0x20 && v < 0x7f;
         bool value = v == '\t' || (v >= 0x20 && v != 0x7f);
-        CHECK(rw_h1_is_target_byte((unsigned char)v) == target, "target class", "byte 0x%02x", v);
-        CHECK(rw_h1_is_value_byte((unsigned char)v) == value, "value class", "byte 0x%02x", v);
+        CHECK_CASE(rw_h1_is_target_byte((unsigned char)v) == target, "target class", "byte 0x%02x",
+                   v);
+        CHECK_CASE(rw_h1_is_value_byte((unsigned char)v) == value, "value class", "byte 0x%02x", v);
     }
 }
 
@@ -560,29 +565,30 @@ static void run_misc(void)
         { "", RW_METHOD_OTHER },
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-        CHECK(rw_h1_method_id(rw_str_c(ids[i].m)) == ids[i].id, ids[i].m, "method id");
+        CHECK_CASE(rw_h1_method_id(rw_str_c(ids[i].m)) == ids[i].id, ids[i].m, "method id");
 
     /* the header array is filled in order with views */
     rw_header hdrs[MAX_HDRS];
     rw_h1_request q;
     const char *raw = "GET / HTTP/1.1\r\nA: 1\r\nHost: h\r\nB:  two words \r\n\r\n";
     int r = parse_copy(raw, strlen(raw), &q, hdrs, &k_default_lim);
-    CHECK(r == (int)strlen(raw) && q.nheaders == 3, "header order", "r=%d n=%u", r, q.nheaders);
+    CHECK_CASE(r == (int)strlen(raw) && q.nheaders == 3, "header order", "r=%d n=%u", r,
+               q.nheaders);
     if (q.nheaders == 3) {
-        CHECK(str_is(hdrs[0].name, "A") && str_is(hdrs[0].value, "1"), "header order", "0");
-        CHECK(str_is(hdrs[1].name, "Host") && str_is(hdrs[1].value, "h"), "header order", "1");
-        CHECK(str_is(hdrs[2].name, "B") && str_is(hdrs[2].value, "two words"), "header order",
-              "2");
+        CHECK_CASE(str_is(hdrs[0].name, "A") && str_is(hdrs[0].value, "1"), "header order", "0");
+        CHECK_CASE(str_is(hdrs[1].name, "Host") && str_is(hdrs[1].value, "h"), "header order", "1");
+        CHECK_CASE(str_is(hdrs[2].name, "B") && str_is(hdrs[2].value, "two words"), "header order",
+                   "2");
     }
 
     /* max_headers = 0 never touches the array */
     rw_h1_limits none = { 8192, 16384, 0 };
     r = rw_h1_parse_request(raw, strlen(raw), &q, NULL, &none);
-    CHECK(r == RW_H1_ERROR && q.error_status == 431, "max_headers 0", "r=%d", r);
+    CHECK_CASE(r == RW_H1_ERROR && q.error_status == 431, "max_headers 0", "r=%d", r);
 
     /* empty input is incomplete */
     r = rw_h1_parse_request("", 0, &q, hdrs, &k_default_lim);
-    CHECK(r == RW_H1_INCOMPLETE, "empty input", "r=%d", r);
+    CHECK_CASE(r == RW_H1_INCOMPLETE, "empty input", "r=%d", r);
 
     /* a 64 KiB stream of CRLFs hits the head limit rather than looping on */
     static char crlfs[65536];
@@ -591,7 +597,7 @@ static void run_misc(void)
         crlfs[i + 1] = '\n';
     }
     r = rw_h1_parse_request(crlfs, sizeof(crlfs), &q, hdrs, &k_default_lim);
-    CHECK(r == RW_H1_ERROR && q.error_status == 431, "endless empty lines", "r=%d", r);
+    CHECK_CASE(r == RW_H1_ERROR && q.error_status == 431, "endless empty lines", "r=%d", r);
 }
 
 int main(void)
@@ -600,6 +606,6 @@ int main(void)
     run_misc();
     run_scan_compare();
     run_mutations();
-    printf("h1_parser: %d passed, %d failed (scan: %s)\n", g_pass, g_fail, RW_H1_SCAN_SIMD_NAME);
-    return g_fail != 0;
+    printf("h1_parser: scan %s\n", RW_H1_SCAN_SIMD_NAME);
+    return check_summary("h1_parser");
 }

@@ -22,7 +22,7 @@ static const rw_h1_limits k_lim = { 8192, 16384, 100 };
 #define CHUNK_MAX_TRAILER 16384
 #define MAX_HDRS 100
 
-#include "check_named.h"
+#include "check.h"
 
 /* What happened to a byte stream, in terms both parsers can express. */
 typedef enum verdict {
@@ -284,10 +284,9 @@ static const diff *find_diff(const char *key)
 int main(void)
 {
     FILE *f = fopen(VECTORS, "r");
-    CHECK(f != NULL, "open", "cannot open %s", VECTORS);
+    CHECK_CASE(f != NULL, "open", "cannot open %s", VECTORS);
     if (!f) {
-        printf("h1_vectors: %d passed, %d failed\n", g_pass, g_fail);
-        return 1;
+        return check_summary("h1_vectors");
     }
     static bool diff_used[sizeof(k_diffs) / sizeof(k_diffs[0])];
     char *line = NULL;
@@ -304,13 +303,13 @@ int main(void)
                    json_str(line, "outcome", outcome, sizeof(outcome)) &&
                    json_str(line, "error_reason", reason, sizeof(reason)) &&
                    json_int(line, "messages_complete", &msgs);
-        CHECK(okp, "json", "cannot read vector %d", nvec);
+        CHECK_CASE(okp, "json", "cannot read vector %d", nvec);
         if (!okp)
             continue;
         const char *base = strrchr(source, '/');
         snprintf(key, sizeof(key), "%s:%ld", base ? base + 1 : source, lineno);
         long rawlen = b64_decode(b64, raw, sizeof(raw));
-        CHECK(rawlen >= 0, key, "bad base64");
+        CHECK_CASE(rawlen >= 0, key, "bad base64");
         if (rawlen < 0)
             continue;
         nvec++;
@@ -349,35 +348,34 @@ int main(void)
         if (d && d->reason == (const char *)NO_HOST_REASON) {
             /* must differ as is, and agree once every request has a Host */
             ndiff++;
-            CHECK(!same && got == V_ERROR && why && strcmp(why, "missing Host") == 0, key,
-                  "listed as missing Host but got %s/%d (%s)", vname(got), got_msgs,
-                  why ? why : "-");
+            CHECK_CASE(!same && got == V_ERROR && why && strcmp(why, "missing Host") == 0, key,
+                       "listed as missing Host but got %s/%d (%s)", vname(got), got_msgs,
+                       why ? why : "-");
             size_t hl = add_host(raw, (size_t)rawlen, hosted, sizeof(hosted));
             copy = malloc(hl + 1);
             memcpy(copy, hosted, hl);
             got = run_stream(copy, hl, skip_body, &got_msgs, &why);
             free(copy);
             same = got == want && (got == V_ERROR || got_msgs == msgs);
-            CHECK(same, key, "with Host added: llhttp %s/%ld (%s), ringwire %s/%d (%s)",
-                  vname(want), msgs, reason[0] ? reason : "-", vname(got), got_msgs,
-                  why ? why : "-");
+            CHECK_CASE(same, key, "with Host added: llhttp %s/%ld (%s), ringwire %s/%d (%s)",
+                       vname(want), msgs, reason[0] ? reason : "-", vname(got), got_msgs,
+                       why ? why : "-");
         } else if (d) {
             ndiff++;
-            CHECK(!same, key, "listed as a deliberate difference (%s) but now agrees: %s/%d",
-                  d->reason, vname(got), got_msgs);
+            CHECK_CASE(!same, key, "listed as a deliberate difference (%s) but now agrees: %s/%d",
+                       d->reason, vname(got), got_msgs);
         } else {
-            CHECK(same, key, "[%s] llhttp %s/%ld (%s), ringwire %s/%d (%s)", type,
-                  lenient ? "must-reject" : vname(want), msgs, reason[0] ? reason : "-",
-                  vname(got), got_msgs, why ? why : "-");
+            CHECK_CASE(same, key, "[%s] llhttp %s/%ld (%s), ringwire %s/%d (%s)", type,
+                       lenient ? "must-reject" : vname(want), msgs, reason[0] ? reason : "-",
+                       vname(got), got_msgs, why ? why : "-");
         }
     }
     free(line);
     fclose(f);
     for (size_t i = 0; i < sizeof(k_diffs) / sizeof(k_diffs[0]); i++)
-        CHECK(diff_used[i], k_diffs[i].key, "listed difference matches no vector");
-    CHECK(nvec >= 166, "count", "only %d vectors read", nvec);
+        CHECK_CASE(diff_used[i], k_diffs[i].key, "listed difference matches no vector");
+    CHECK_CASE(nvec >= 166, "count", "only %d vectors read", nvec);
     printf("h1_vectors: %d vectors (%d lenient, %d documented differences)\n", nvec, nlenient,
            ndiff);
-    printf("h1_vectors: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail != 0;
+    return check_summary("h1_vectors");
 }

@@ -5,7 +5,7 @@
 
 #include "ringwire/ringwire.h"
 
-#include "check_named.h"
+#include "check.h"
 
 typedef struct pcase {
     const char *name;
@@ -45,18 +45,18 @@ int main(void)
             cap = 0;
         memset(out, 0x55, sizeof(out));
         long r = rw_percent_decode(c->in, strlen(c->in), out, cap);
-        CHECK(r == c->want_len, c->name, "want %ld got %ld", c->want_len, r);
+        CHECK_CASE(r == c->want_len, c->name, "want %ld got %ld", c->want_len, r);
         if (r >= 0 && r == c->want_len)
-            CHECK(memcmp(out, c->want, (size_t)r) == 0, c->name, "decoded bytes differ");
+            CHECK_CASE(memcmp(out, c->want, (size_t)r) == 0, c->name, "decoded bytes differ");
         if (c->cap)
-            CHECK((size_t)(unsigned char)out[cap] == 0x55, c->name, "wrote past cap");
+            CHECK_CASE((size_t)(unsigned char)out[cap] == 0x55, c->name, "wrote past cap");
     }
 
     /* in place: dst == src */
     char buf[] = "/x%41y%2Fz";
     long r = rw_percent_decode(buf, strlen(buf), buf, sizeof(buf));
-    CHECK(r == 6 && memcmp(buf, "/xAy/z", 6) == 0, "in place", "got %ld '%.*s'", r,
-          r > 0 ? (int)r : 0, buf);
+    CHECK_CASE(r == 6 && memcmp(buf, "/xAy/z", 6) == 0, "in place", "got %ld '%.*s'", r,
+               r > 0 ? (int)r : 0, buf);
 
     /* every byte value round-trips through its escape */
     for (int v = 0; v < 256; v++) {
@@ -64,9 +64,8 @@ int main(void)
         snprintf(in, sizeof(in), "%%%02X", v);
         char o = 0;
         r = rw_percent_decode(in, 3, &o, 1);
-        CHECK(r == 1 && (unsigned char)o == v, "all bytes", "byte %d: r=%ld", v, r);
+        CHECK_CASE(r == 1 && (unsigned char)o == v, "all bytes", "byte %d: r=%ld", v, r);
     }
 
-    printf("percent: %d passed, %d failed\n", g_pass, g_fail);
-    return g_fail != 0;
+    return check_summary("percent");
 }

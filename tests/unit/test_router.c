@@ -2,6 +2,7 @@
  * Allow, OPTIONS, exactly-one-response enforcement. */
 #include "app/router.h"
 
+#include "check.h"
 #include "core/log.h"
 #include "fake_responder.h"
 
@@ -261,5 +262,5 @@ int main(void)
     test_dispatch();
     test_add_limits();
     test_request_api();
-    return t_report("router");
+    return check_summary("router");
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "fake_responder.h"
@@ -441,5 +442,5 @@ int main(void)
     fake_reset(&f);
     CHECK(count_fds() == fds_before, "fd leak: %d open, %d before", count_fds(), fds_before);
     nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return t_report("static");
+    return check_summary("static");
 }

@@ -7,18 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core/log.h"
 #include "ringwire/ringwire.h"
 #include "uring/uring_internal.h"
-
-static int failures;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 static void test_probe_and_ring(const rw_config *cfg)
 {
@@ -118,10 +110,5 @@ int main(void)
     io_uring_queue_exit(&ring);
     test_bufring_rejects_bad_sizes();
     test_user_data();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_uring_probe: ok\n");
-    return 0;
+    return check_summary("test_uring_probe");
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/utf8_ref.h"
 #include "check.h"
 #include "ws/ws_utf8.h"
 
@@ -135,44 +136,6 @@ static void test_fragment_boundaries(void)
     CHECK(rw_utf8_feed(&u, f4, 1) && !rw_utf8_feed(&u, x90, 1), "F4 90 rejected across a cut");
 }
 
-/* Reference: decode code points one by one the obvious way. */
-static bool ref_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = p[i];
-        uint32_t cp;
-        size_t len;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xe0) == 0xc0) {
-            len = 2;
-            cp = b & 0x1f;
-        } else if ((b & 0xf0) == 0xe0) {
-            len = 3;
-            cp = b & 0x0f;
-        } else if ((b & 0xf8) == 0xf0) {
-            len = 4;
-            cp = b & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-        if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 static uint64_t g_rng = 88172645463325252ull;
 static uint32_t rnd(void)
 {
@@ -224,7 +187,7 @@ static void test_random(void)
             }
             n = i;
         }
-        bool want = ref_valid(buf, n);
+        bool want = utf8_ref_valid(buf, n);
         valid_seen += want;
         bool got = rw_utf8_valid(buf, n);
         size_t cut = n ? rnd() % (n + 1) : 0;
