@@ -238,7 +238,34 @@ static void teardown_workers(rw_server *s, rw_worker *ws, int ninit)
 
 static const char *const backend_names[] = { "uring", "epoll" };
 
-/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats dump) or a stop
+/* SIGHUP, for logrotate: after the file has been renamed, new lines go to a
+ * fresh file at the configured path. dup3() swaps the file behind the
+ * descriptor number the workers write to, atomically: each write() lands
+ * whole in the old file or the new one, and the workers need no signal or
+ * lock. Lines still in a worker's buffer land in the new file. */
+static void reopen_access_log(rw_server *s)
+{
+    const char *path = s->cfg.access_log;
+    if (s->access_log_fd < 0) {
+        rw_info("SIGHUP received: no access log to reopen");
+        return;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rw_warn("SIGHUP received: cannot reopen access log %s: %s; still writing to the old file",
+                path, strerror(errno));
+        return;
+    }
+    if (dup3(fd, s->access_log_fd, O_CLOEXEC) < 0)
+        rw_warn("SIGHUP received: cannot reopen access log %s: dup3: %s; still writing to the "
+                "old file", path, strerror(errno));
+    else
+        rw_info("SIGHUP received: access log %s reopened", path);
+    close(fd);
+}
+
+/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats dump), SIGHUP
+ * (-> reopen the access log) or a stop
  * request, then for every worker to finish; logs the --stats-interval
  * lines meanwhile. The signals stay blocked throughout so a second Ctrl-C
  * during the drain is consumed here instead of killing us. */
@@ -269,6 +296,8 @@ static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
             atomic_store(&s->stop_requested, 1);
         } else if (sig == SIGUSR1) {
             rw_stats_log_dump(s);
+        } else if (sig == SIGHUP) {
+            reopen_access_log(s);
         }
         if (!stopping) {
             rw_stats_ticker_poll(&ticker, s);
@@ -365,6 +394,7 @@ int rw_server_run(rw_server *s, bool install_signals)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGHUP); /* its default action would end the process */
     if (install_signals)
         pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
 
