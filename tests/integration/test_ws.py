@@ -352,7 +352,8 @@ def queue_smaller_than_message_is_refused(ctx):
             (["--ws-max-message", str(MAX_MESSAGE), "--ws-max-queue", str(MAX_QUEUE - 1)],
              f"needs at least {MAX_QUEUE} bytes"),
             (["--ws-max-queue", "4m"], "--ws-max-message 16m")):
-        p = subprocess.run([ctx.binary, "--listen", f"{rwtest.HOST}:1", *args],
+        p = subprocess.run([ctx.binary, "--listen", f"{rwtest.HOST}:{rwtest.free_port()}",
+                            *args],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
         err = p.stderr.decode(errors="replace")
         check_eq(p.returncode, 2, f"exit code for {args}")
