@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -171,6 +172,54 @@ static int probe_address(const rw_listen_addr *la)
     return rc;
 }
 
+/* Multiplicative (Fibonacci) hashing: the high bits of key * 2^32/phi. */
+#define RW_REUSEPORT_HASH_MUL 0x9e3779b1u
+
+/* Restricts the SO_REUSEPORT group of one address to our own listeners.
+ * Any process of the same user may join the group by binding the port with
+ * SO_REUSEPORT, and the kernel's default selection would hand it a share of
+ * new connections. Group indices are given in the order sockets listen();
+ * ours (one per worker) listened first, so they hold 0..nsocks-1, and this
+ * program only ever returns an index in that range: a later member is never
+ * chosen. (An out-of-range return would fall back to the kernel's hash over
+ * every member, so the modulo is what keeps strangers out.)
+ *
+ * The index is a hash of the client's address and port, read from the
+ * network header (the program sees the TCP payload at offset 0): the flow
+ * picks the worker as with the kernel's own hash, and it does not depend on
+ * the NIC providing a receive hash or on which CPU runs the softirq. A load
+ * beyond the packet ends the program with 0, which is still ours. */
+static int restrict_reuseport_group(int fd, int family, unsigned nsocks)
+{
+    struct sock_filter v4[] = {
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, (uint32_t)SKF_NET_OFF), /* X = IP header length */
+        BPF_STMT(BPF_LD | BPF_H | BPF_IND, (uint32_t)SKF_NET_OFF),  /* A = TCP source port */
+        BPF_STMT(BPF_ST, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_NET_OFF + 12)), /* source address */
+        BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, RW_REUSEPORT_HASH_MUL),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nsocks),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_filter v6[] = {
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_NET_OFF + 40)), /* TCP source port */
+        BPF_STMT(BPF_ST, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_NET_OFF + 20)), /* address, low word */
+        BPF_STMT(BPF_LDX | BPF_W | BPF_MEM, 0),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, RW_REUSEPORT_HASH_MUL),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nsocks),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = family == AF_INET6
+                                 ? (struct sock_fprog){ sizeof v6 / sizeof v6[0], v6 }
+                                 : (struct sock_fprog){ sizeof v4 / sizeof v4[0], v4 };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
+
 typedef struct worker_arg {
     rw_worker *w;
     atomic_int *running; /* workers that have not returned yet */
@@ -217,7 +266,34 @@ static void teardown_workers(rw_server *s, rw_worker *ws, int ninit)
 
 static const char *const backend_names[] = { "uring", "epoll" };
 
-/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats dump) or a stop
+/* SIGHUP, for logrotate: after the file has been renamed, new lines go to a
+ * fresh file at the configured path. dup3() swaps the file behind the
+ * descriptor number the workers write to, atomically: each write() lands
+ * whole in the old file or the new one, and the workers need no signal or
+ * lock. Lines still in a worker's buffer land in the new file. */
+static void reopen_access_log(rw_server *s)
+{
+    const char *path = s->cfg.access_log;
+    if (s->access_log_fd < 0) {
+        rw_info("SIGHUP received: no access log to reopen");
+        return;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rw_warn("SIGHUP received: cannot reopen access log %s: %s; still writing to the old file",
+                path, strerror(errno));
+        return;
+    }
+    if (dup3(fd, s->access_log_fd, O_CLOEXEC) < 0)
+        rw_warn("SIGHUP received: cannot reopen access log %s: dup3: %s; still writing to the "
+                "old file", path, strerror(errno));
+    else
+        rw_info("SIGHUP received: access log %s reopened", path);
+    close(fd);
+}
+
+/* Waits for SIGINT/SIGTERM (-> stop), SIGUSR1 (-> stats dump), SIGHUP
+ * (-> reopen the access log) or a stop
  * request, then for every worker to finish; logs the --stats-interval
  * lines meanwhile. The signals stay blocked throughout so a second Ctrl-C
  * during the drain is consumed here instead of killing us. */
@@ -248,6 +324,8 @@ static void wait_loop(rw_server *s, const sigset_t *sigs, atomic_int *running)
             atomic_store(&s->stop_requested, 1);
         } else if (sig == SIGUSR1) {
             rw_stats_log_dump(s);
+        } else if (sig == SIGHUP) {
+            reopen_access_log(s);
         }
         if (!stopping) {
             rw_stats_ticker_poll(&ticker, s);
@@ -333,6 +411,13 @@ int rw_server_run(rw_server *s, bool install_signals)
             w->listen_fds[w->n_listen++] = fd;
         }
     }
+    /* Every worker's listener of an address has joined its group now. */
+    for (int j = 0; j < cfg->n_listen; j++)
+        if (restrict_reuseport_group(ws[0].listen_fds[j], cfg->listen[j].ss.ss_family,
+                                     (unsigned)n) < 0)
+            rw_warn("listen %s: cannot restrict SO_REUSEPORT to our own listeners (%s): another "
+                    "process of this user could take a share of new connections",
+                    cfg->listen[j].text, strerror(errno));
     for (int j = 0; j < cfg->n_listen; j++)
         rw_info("listening on %s (backend %s, %d thread%s%s)", cfg->listen[j].text,
                 backend_names[cfg->backend], n, n == 1 ? "" : "s",
@@ -344,6 +429,7 @@ int rw_server_run(rw_server *s, bool install_signals)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGHUP); /* its default action would end the process */
     if (install_signals)
         pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
 

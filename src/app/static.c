@@ -272,7 +272,8 @@ static uint64_t now_ms(void)
 /* ---- path resolution ------------------------------------------------- */
 
 /* Decodes and normalizes the raw path into "/seg/seg" (key) and "seg/seg"
- * (rel = key + 1; "" for the root). Empty and "." segments are dropped.
+ * (rel = key + 1; "" for the root). Empty and "." segments are dropped;
+ * *slash tells whether the path names a directory (ends in "/" or "/.").
  * Returns 0 or an HTTP status. */
 static int normalize(const rw_static *st, rw_str raw, char *key, size_t *key_len, bool *slash)
 {
@@ -296,8 +297,13 @@ static int normalize(const rw_static *st, rw_str raw, char *key, size_t *key_len
         while (i < n && dec[i] != '/')
             i++;
         size_t sl = i - s;
-        if (sl == 0 || (sl == 1 && dec[s] == '.'))
+        if (sl == 0 || (sl == 1 && dec[s] == '.')) {
+            /* A final "." names the directory (RFC 3986 §5.2.4: "/a/." is
+             * "/a/"): "/." is the root's index, "/file/." is no file. */
+            if (sl == 1 && i == n)
+                *slash = true;
             continue;
+        }
         if (sl == 2 && dec[s] == '.' && dec[s + 1] == '.')
             return 400;
         if (st->hide_dotfiles && dec[s] == '.' &&
@@ -423,7 +429,8 @@ static void redirect_dir(rw_request *req, const char *key, size_t key_len)
             loc[o++] = hex[c & 15];
         }
     }
-    loc[o++] = '/';
+    if (key_len > 1) /* the root has its slash already: never "//", an off-site URL */
+        loc[o++] = '/';
     if (req->query.n && o + 1 + req->query.n <= sizeof loc) {
         loc[o++] = '?';
         memcpy(loc + o, req->query.p, req->query.n);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "ws/ws_frame.h"
 
 typedef enum opt_kind {
     K_FLAG,     /* no value: sets a bool */
@@ -495,6 +496,24 @@ static int apply(const cli_opt *o, const char *val, rw_config *cfg, FILE *err)
     return RW_CLI_OK;
 }
 
+/* Relations between flags, checked once all are parsed (each flag's own
+ * range is checked in apply()). */
+static int check_relations(const rw_config *cfg, FILE *err)
+{
+    /* A send of a whole --ws-max-message message (an echo) queues it plus one
+     * frame header at once; a smaller queue closes every such peer with 1008. */
+    uint64_t need = (uint64_t)cfg->ws_max_message + RW_WS_MAX_HEADER_LEN;
+    if (cfg->ws_max_queue < need) {
+        char q[32], m[32];
+        fmt_bytes(cfg->ws_max_queue, q, sizeof q);
+        fmt_bytes(cfg->ws_max_message, m, sizeof m);
+        ERR("--ws-max-queue %s cannot hold one --ws-max-message %s message: it needs at least "
+            "%" PRIu64 " bytes (the message plus a %d-byte frame header)",
+            q, m, need, RW_WS_MAX_HEADER_LEN);
+    }
+    return RW_CLI_OK;
+}
+
 static const cli_opt *find_opt(const char *name, size_t len)
 {
     for (size_t i = 0; i < NOPTS; i++)
@@ -537,5 +556,5 @@ int rw_cli_parse(int argc, char **argv, rw_config *cfg, FILE *err)
         if (rc != RW_CLI_OK)
             return rc;
     }
-    return RW_CLI_OK;
+    return check_relations(cfg, err);
 }

@@ -45,7 +45,9 @@ void rw_config_defaults(rw_config *cfg)
     cfg->h2_max_header_list = 16384;
     cfg->ws_max_frame = (size_t)16 << 20;
     cfg->ws_max_message = (size_t)16 << 20;
-    cfg->ws_max_queue = (size_t)4 << 20;
+    /* Twice ws_max_message: a max-size echo fits while the previous one is
+     * still being sent; the CLI requires at least the message plus a header. */
+    cfg->ws_max_queue = (size_t)32 << 20;
     cfg->ws_no_deflate = false;
     cfg->ws_deflate_threshold = 64;
     cfg->sse_ping_ms = 15000;

@@ -77,15 +77,19 @@ static inline bool is_field_value_byte(unsigned char c)
 
 void rw_chunked_init(rw_chunked *d, size_t max_line, size_t max_trailer)
 {
-    *d = (rw_chunked){ .state = ST_SIZE, .max_line = max_line, .max_trailer = max_trailer };
+    *d = (rw_chunked){ .state = ST_SIZE, .max_line = max_line, .max_trailer = max_trailer,
+                       .max_body = UINT64_MAX };
 }
+
+/* step()'s answer for a chunk size that passes max_body (not malformed: 413). */
+static const char too_large[] = "chunk size beyond the body limit";
 
 static rw_chunked_result fail(rw_chunked *d, const char *why, size_t at, size_t *consumed)
 {
     d->state = ST_ERROR;
     d->error_reason = why;
     *consumed = at;
-    return RW_CHUNKED_ERROR;
+    return why == too_large ? RW_CHUNKED_TOO_LARGE : RW_CHUNKED_ERROR;
 }
 
 /* One framing byte (everything but chunk data). Returns NULL or an error. */
@@ -107,6 +111,9 @@ static const char *step(rw_chunked *d, unsigned char c)
             if (++d->size_digits > RW_CHUNKED_MAX_SIZE_DIGITS)
                 return "chunk size too large";
             d->remaining = (d->remaining << 4) | (uint64_t)v;
+            /* Digit by digit: the 413 needs neither the line end nor the data. */
+            if (d->remaining > d->max_body - d->body_total)
+                return too_large;
             return NULL;
         }
         if (d->size_digits == 0)
@@ -207,6 +214,7 @@ static const char *step(rw_chunked *d, unsigned char c)
     case ST_SIZE_LF:
         if (c != '\n')
             return "chunk-size line not ended by CRLF";
+        d->body_total += d->remaining; /* <= max_body: checked per digit */
         d->state = d->remaining ? ST_DATA : ST_TRAILER_START;
         return NULL;
     case ST_DATA_CR:

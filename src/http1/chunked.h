@@ -14,6 +14,7 @@ typedef enum rw_chunked_result {
     RW_CHUNKED_NEED_MORE = 0, /* all input consumed, message not finished */
     RW_CHUNKED_DONE = 2,    /* last-chunk and trailers consumed; *consumed ends the message */
     RW_CHUNKED_ERROR = -1,  /* malformed: respond 400 and close */
+    RW_CHUNKED_TOO_LARGE = -2, /* a chunk-size passes max_body: respond 413 and close */
 } rw_chunked_result;
 
 typedef struct rw_chunked {
@@ -24,6 +25,9 @@ typedef struct rw_chunked {
     size_t trailer_bytes;   /* total trailer section bytes */
     size_t max_line;        /* limit for a chunk-size line (incl. extensions) */
     size_t max_trailer;     /* limit for the trailer section */
+    uint64_t max_body;      /* limit for the sum of chunk sizes (UINT64_MAX after init);
+                             * checked on each size digit, before any data arrives */
+    uint64_t body_total;    /* sum of the chunk sizes announced so far */
     const char *error_reason;
 } rw_chunked;
 

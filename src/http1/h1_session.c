@@ -495,6 +495,9 @@ static size_t body_feed(rw_conn *c, rw_h1_session *s, const char *buf, size_t le
         } else if (r == RW_CHUNKED_DONE) {
             dispatch_saved(c, s);
             return pos;
+        } else if (r == RW_CHUNKED_TOO_LARGE) {
+            rw_h1_send_error(c, 413); /* at the chunk-size line, before its data */
+            return len;
         } else if (r == RW_CHUNKED_ERROR) {
             c->w->stats.parse_errors++;
             rw_h1_send_error(c, 400);
@@ -554,6 +557,7 @@ static size_t start_request(rw_conn *c, const rw_h1_request *req, const char *he
         s->phase = H1_BODY_LENGTH;
     } else {
         rw_chunked_init(&s->chunked, RW_CHUNK_LINE_MAX, RW_TRAILER_MAX);
+        s->chunked.max_body = c->w->cfg->max_body;
         s->phase = H1_BODY_CHUNKED;
     }
     if (req->expect_continue && len == 0)

@@ -675,9 +675,13 @@ static void on_stream_error_frame(rw_h2_session *s, const rw_h2_frame *f, bool w
         return;
     }
     if (is_idle(s, id)) {
-        if (f->hd.type != RW_H2_PRIORITY)
+        /* No RST_STREAM may name an idle stream (§6.4), so the stream error
+         * becomes a connection error. Only a PRIORITY of the wrong size is
+         * dropped: harmless, and priorities are ignored anyway. A stream that
+         * depends on itself (§5.3.1, PROTOCOL_ERROR) is not. */
+        if (f->hd.type != RW_H2_PRIORITY || f->error_code != RW_H2_FRAME_SIZE_ERROR)
             rw_h2_conn_error(s, f->error_code, f->error_reason);
-        return; /* a bad PRIORITY on an idle stream is dropped */
+        return;
     }
     rw_h2_stream *st = rw_h2_stream_find(s, id);
     if (st)

@@ -3,6 +3,7 @@
  * not change inside the loop, and only the tail goes byte by byte. */
 #include "ws/ws_unmask.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -90,16 +91,20 @@ static size_t unmask_sse2(uint8_t *dst, const uint8_t *src, size_t len, uint32_t
     return i;
 }
 
-/* cpuid once; the answer never changes, so the benign race on first use is
- * harmless (every thread computes the same value). */
-static int g_have_avx2 = -1;
+/* cpuid once, before main() and so before any worker thread exists: the
+ * threads only ever read the flag, with no lazy first-use write to race on
+ * and no synchronisation on the hot path. __builtin_cpu_init() is required
+ * because this may run before libgcc's own constructor. */
+static bool g_have_avx2;
 
-static inline int have_avx2(void)
+__attribute__((constructor)) static void detect_avx2(void)
 {
-    if (__builtin_expect(g_have_avx2 < 0, 0)) {
-        __builtin_cpu_init();
-        g_have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
+    __builtin_cpu_init();
+    g_have_avx2 = __builtin_cpu_supports("avx2");
+}
+
+static inline bool have_avx2(void)
+{
     return g_have_avx2;
 }
 #endif

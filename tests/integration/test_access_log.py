@@ -5,6 +5,7 @@ the timer tick and at shutdown; Common Log Format by default, JSON lines with
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -46,6 +47,42 @@ def common_log_format(ctx):
     check_eq(rows, sorted([("GET", "/plaintext", "200", "13"), ("GET", "/missing?q=1", "404",
                                                                  "10"),
                            ("HEAD", "/plaintext", "200", "0")]), "logged requests")
+
+
+def wait_stderr(srv, text, timeout=FLUSH_WAIT):
+    deadline = time.monotonic() + timeout
+    while text not in srv.stderr_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return text in srv.stderr_text()
+
+
+@test
+def sighup_reopens_for_logrotate(ctx):
+    """logrotate: rename the file, SIGHUP, and the next lines go to a new file
+    at the configured path; the process lives on and logs the reopen."""
+    d = tempfile.mkdtemp(prefix="rw-alog-")
+    path = os.path.join(d, "access.log")
+    rotated = path + ".1"
+    with ctx.start_server(["--access-log", path]) as s:
+        check_eq(ctx.get("/plaintext?before", port=s.port).status, 200, "request before")
+        check_eq(len(read_lines(path, 1)), 1, "first line written before the rotation")
+        os.rename(path, rotated)
+        s.signal(signal.SIGHUP)
+        check(wait_stderr(s, f"access log {path} reopened"),
+              f"no reopen line in the log: {s.stderr_tail()}")
+        check(s.alive(), f"server ended on SIGHUP: exit {s.proc.poll()} {s.stderr_tail()}")
+        check(os.path.exists(path), "no new file at the configured path")
+        check_eq(ctx.get("/plaintext?after", port=s.port).status, 200, "request after")
+        new = read_lines(path, 1)
+        # a second SIGHUP without a rotation keeps appending to the same file
+        s.signal(signal.SIGHUP)
+        check_eq(ctx.get("/plaintext?again", port=s.port).status, 200, "request after 2nd HUP")
+        again = read_lines(path, 2)
+        check(s.alive(), f"server ended on the second SIGHUP: {s.stderr_tail()}")
+    old = read_lines(rotated, 1)
+    check(len(old) == 1 and "/plaintext?before" in old[0], f"rotated file: {old}")
+    check(len(new) == 1 and "/plaintext?after" in new[0], f"new file: {new}")
+    check(len(again) == 2 and "/plaintext?again" in again[1], f"new file after 2nd HUP: {again}")
 
 
 @test

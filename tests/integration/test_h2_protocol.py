@@ -197,6 +197,21 @@ def body_over_max_body(ctx):
 
 
 @test
+def priority_self_dependency_on_idle_stream(ctx):
+    """§5.3.1: a stream cannot depend on itself. On an idle stream no
+    RST_STREAM may be sent (§6.4), so it is a connection error, not dropped."""
+    conn_error(ctx, frame(PRIORITY, 0, 5, struct.pack(">IB", 5, 10)), "PROTOCOL_ERROR",
+               "PRIORITY on idle stream 5 depending on 5")
+    conn_error(ctx, frame(PRIORITY, 0, 9, struct.pack(">IB", 0x80000009, 0)), "PROTOCOL_ERROR",
+               "exclusive PRIORITY on idle stream 9 depending on 9")
+    # Well-formed (or merely mis-sized) PRIORITY frames on idle streams are fine.
+    with conn(ctx) as c:
+        c.send(frame(PRIORITY, 0, 5, struct.pack(">IB", 3, 10)))
+        c.send(frame(PRIORITY, 0, 7, b"\0\0\0\1"))
+        still_serves(c, 1)
+
+
+@test
 def stream_level_frame_errors(ctx):
     with conn(ctx) as c:
         c.send(frame(SETTINGS, 0, 0, struct.pack(">HI", S_INITIAL_WINDOW_SIZE, 0)))

@@ -76,6 +76,31 @@ def head_too_large(ctx):
 
 
 @test
+def chunk_size_over_max_body_refused_at_the_size_line(ctx):
+    """A chunk-size that alone (or with the chunks before it) passes
+    --max-body is answered 413 at once: the data is never sent."""
+    head = bad_head("Host: x", "Transfer-Encoding: chunked", method="POST")
+    for body, what in ((b"%x\r\n" % (MAX_BODY + 1), "first chunk-size one over --max-body"),
+                       (b"ffffffffffffffff\r\n", "64-bit chunk-size"),
+                       (b"%x" % (MAX_BODY + 1), "size digits alone, no line end yet"),
+                       (b"1000\r\n" + b"c" * 0x1000 + b"\r\n" + b"%x\r\n" % (MAX_BODY - 0x1000 + 1),
+                        "second chunk-size passing the sum")):
+        with ctx.conn(timeout=2.0) as c:
+            c.send(head + body)
+            r = c.read_response(timeout=2.0)
+            check_eq(r.status, 413, f"{what}: status")
+            check(r.wants_close(), f"{what}: 413 without Connection: close")
+            c.expect_closed(3.0, f"close after {what}")
+    # A chunk-size exactly at the limit waits for its data, then is served.
+    with ctx.conn() as c:
+        c.send(head + b"%x\r\n" % MAX_BODY)
+        c.expect_open(0.5)
+        c.send(b"d" * MAX_BODY + b"\r\n0\r\n\r\n" + FOLLOW_UP)
+        check_eq(c.read_response().status, 405, "chunked body of exactly --max-body")
+        check_eq(c.read_response().status, 200, "request after it")
+
+
+@test
 def body_too_large(ctx):
     rejected(ctx, bad_head("Host: x", f"Content-Length: {MAX_BODY + 1}", method="POST"), 413,
              "Content-Length over --max-body", follow_up=False)

@@ -152,6 +152,23 @@ def directories(ctx):
 
 
 @test
+def final_dot_segment_names_a_directory(ctx):
+    """"/." is the root (its index, never a redirect to "//"); "/index.html/."
+    names a directory that does not exist (404), as "/index.html/" does."""
+    for path, status, body in (("/.", 200, FILES["index.html"]),
+                               ("/%2e", 200, FILES["index.html"]),
+                               ("/sub/.", 200, FILES["sub/index.html"]),
+                               ("/index.html/.", 404, None),
+                               ("/data.json/%2E", 404, None)):
+        r = get(ctx, path)
+        check_eq(r.status, status, f"status of {path}")
+        if body is not None:
+            check_eq(r.body, body, f"body of {path}")
+        check(not (r.header("Location") or "").startswith("//"),
+              f"{path} redirects off-site to {r.header('Location')!r}")
+
+
+@test
 def traversal(ctx):
     attempts = [
         "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt",

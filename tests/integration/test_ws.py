@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover
     websockets = None
 
 MAX_MESSAGE = 2 << 20      # --ws-max-message
-MAX_QUEUE = 2 << 20        # --ws-max-queue
+WS_FRAME_HEADER_MAX = 14   # RW_WS_MAX_HEADER_LEN: the queue's allowance per frame
+MAX_QUEUE = MAX_MESSAGE + WS_FRAME_HEADER_MAX  # --ws-max-queue: the smallest accepted
 TIMEOUT = 10.0             # per client operation
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20]
@@ -312,6 +313,54 @@ def too_big_via_client_is_1009(ctx):
 
 
 @test
+def echo_of_max_size_message(ctx):
+    """A message of exactly --ws-max-message comes back whole, with the queue
+    at the smallest size the CLI accepts (message + frame header)."""
+    need_ws()
+
+    async def go(compression):
+        async with websockets.connect(url(ctx), compression=compression, max_size=None) as ws:
+            for msg in (payload(MAX_MESSAGE, True), "x" * MAX_MESSAGE):
+                await ws.send(msg)
+                got = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                check(got == msg, f"echo of {len(msg)} bytes came back as {len(got)} "
+                                  f"(close {ws.close_code})")
+    run(go(None))
+    run(go("deflate"))
+
+
+@test
+def echo_above_old_queue_default(ctx):
+    """With the default flags a 4 MiB + 1 message (over the old 4m queue, under
+    the 16m message limit) is echoed, not closed with 1008."""
+    need_ws()
+    with ctx.start_server([], threads=1) as srv:
+        async def go():
+            async with websockets.connect(f"ws://{rwtest.HOST}:{srv.port}/ws/echo",
+                                          compression=None, max_size=None) as ws:
+                msg = payload((4 << 20) + 1, True)
+                await ws.send(msg)
+                got = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                check(got == msg, f"echo of {len(msg)} bytes came back as {len(got)}")
+        run(go())
+
+
+@test
+def queue_smaller_than_message_is_refused(ctx):
+    """The relation is checked at start-up: exit 2 with one clear line."""
+    for args, want in (
+            (["--ws-max-message", str(MAX_MESSAGE), "--ws-max-queue", str(MAX_QUEUE - 1)],
+             f"needs at least {MAX_QUEUE} bytes"),
+            (["--ws-max-queue", "4m"], "--ws-max-message 16m")):
+        p = subprocess.run([ctx.binary, "--listen", f"{rwtest.HOST}:{rwtest.free_port()}",
+                            *args],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        err = p.stderr.decode(errors="replace")
+        check_eq(p.returncode, 2, f"exit code for {args}")
+        check("--ws-max-queue" in err and want in err, f"{args}: stderr {err!r}")
+
+
+@test
 def protocol_errors_are_1002(ctx):
     raw_violation(ctx, frame(1, b"hi", mask=False), 1002)           # unmasked client frame
     raw_violation(ctx, frame(3, b"x"), 1002)                        # reserved opcode
@@ -384,7 +433,8 @@ def many_small_messages_in_one_write(ctx):
 def slow_consumer_is_closed_1008(ctx):
     need_ws()
     # One thread keeps the slow member and the sender on the same worker.
-    with ctx.start_server(["--ws-max-queue", "1m"], threads=1) as srv:
+    with ctx.start_server(["--ws-max-queue", "1m", "--ws-max-message", "512k"],
+                          threads=1) as srv:
         slow = Raw(srv.port, rcvbuf=4096)
         try:
             slow.upgrade("/ws/chat")

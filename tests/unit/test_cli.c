@@ -10,6 +10,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "ringwire/ringwire.h"
+#include "ws/ws_frame.h"
 
 #define MAXARGS 12 /* argument slots per case, the last always NULL */
 
@@ -91,6 +92,16 @@ static int c_error(const rw_config *c) { return c->log_level == RW_LOG_ERROR; }
 static int c_alog(const rw_config *c) { return c->access_log && strcmp(c->access_log, "/x/a.log") == 0; }
 static int c_backlog(const rw_config *c) { return c->listen_backlog == 128; }
 static int c_last_wins(const rw_config *c) { return c->threads == 3; }
+/* The WebSocket defaults must pass the CLI's own relation check: an echo of
+ * a max-size message (message + frame header) fits in the send queue. */
+static int c_ws_defaults(const rw_config *c)
+{
+    return c->ws_max_queue >= c->ws_max_message + RW_WS_MAX_HEADER_LEN;
+}
+static int c_ws_min_queue(const rw_config *c)
+{
+    return c->ws_max_message == 1048576 && c->ws_max_queue == 1048576 + RW_WS_MAX_HEADER_LEN;
+}
 static int c_obs_defaults(const rw_config *c)
 {
     return !c->metrics && strcmp(c->metrics_path, "/metrics") == 0 && c->stats_interval_ms == 0;
@@ -199,6 +210,8 @@ static const ok_case ok_cases[] = {
     { { "--access-log-format", "json" }, "access log json", c_alog_json },
     { { "--backend=epoll", "--threads", "2", "--pin-cpus", "--max-body", "64k",
         "--listen", ":1", "--keepalive-timeout=5" }, "combination", c_combo },
+    { { NULL }, "ws defaults: queue holds a max-size echo", c_ws_defaults },
+    { { "--ws-max-message=1m", "--ws-max-queue=1048590" }, "ws smallest queue", c_ws_min_queue },
 };
 
 /* Invalid cases: rc 2, exactly one line on err, containing `needle`. */
@@ -301,6 +314,11 @@ static const bad_case bad_cases[] = {
     { { "--listen=:1", "--listen=:2", "--listen=:3", "--listen=:4", "--listen=:5",
         "--listen=:6", "--listen=:7", "--listen=:8", "--listen=:9" }, "--listen: at most 8" },
     { { "--threads=2", "--max-body=big" }, "--max-body" },
+    { { "--ws-max-message=1m", "--ws-max-queue=1048589" },
+      "--ws-max-queue 1048589 cannot hold one --ws-max-message 1m message: it needs at least "
+      "1048590 bytes" },
+    { { "--ws-max-queue=4m" }, "--ws-max-queue 4m cannot hold one --ws-max-message 16m" },
+    { { "--ws-max-message=64m" }, "--ws-max-queue 32m cannot hold one --ws-max-message 64m" },
 };
 
 static void test_ok(void)

@@ -3,6 +3,7 @@
  * not depend on how the bytes were cut. Every piece is an exact-size heap
  * copy so ASan sees any read beyond it. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,7 @@ static const char *res_name(rw_chunked_result r)
     case RW_CHUNKED_NEED_MORE: return "NEED_MORE";
     case RW_CHUNKED_DONE: return "DONE";
     case RW_CHUNKED_ERROR: return "ERROR";
+    case RW_CHUNKED_TOO_LARGE: return "TOO_LARGE";
     }
     return "?";
 }
@@ -279,9 +281,66 @@ static void run_misc(void)
     }
 }
 
+/* max_body: a chunk-size passing it (alone or with the chunks before it) is
+ * TOO_LARGE at the size digit that passes it, before any of its data. */
+static void run_max_body(void)
+{
+    static const struct {
+        const char *name, *raw;
+        uint64_t max;
+        rw_chunked_result want;
+        size_t at; /* TOO_LARGE: *consumed, the offset of the digit that passed */
+        size_t data; /* data bytes handed out before the verdict */
+    } cases[] = {
+        { "one over", "b\r\n", 10, RW_CHUNKED_TOO_LARGE, 0, 0 },
+        { "second digit passes", "10\r\n", 10, RW_CHUNKED_TOO_LARGE, 1, 0 },
+        { "no line end needed", "ffffffffffffffff", 10, RW_CHUNKED_TOO_LARGE, 0, 0 },
+        { "sum passes at chunk 2", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 10,
+          RW_CHUNKED_TOO_LARGE, 10, 5 },
+        { "exactly the limit", "5\r\nhello\r\n5\r\n worl\r\n0\r\n\r\n", 10, RW_CHUNKED_DONE,
+          0, 10 },
+        { "leading zeros", "000000000000000a\r\n0123456789\r\n0\r\n\r\n", 10, RW_CHUNKED_DONE,
+          0, 10 },
+        { "limit 0, empty body", "0\r\n\r\n", 0, RW_CHUNKED_DONE, 0, 0 },
+        { "limit 0, one byte", "1\r\nx\r\n0\r\n\r\n", 0, RW_CHUNKED_TOO_LARGE, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            rw_chunked d;
+            rw_chunked_init(&d, MAX_LINE, MAX_TRAILER);
+            d.max_body = cases[i].max;
+            const char *raw = cases[i].raw;
+            size_t len = strlen(raw), pos = 0, got = 0, used = 0;
+            rw_chunked_result r = RW_CHUNKED_NEED_MORE;
+            while (pos < len) {
+                size_t n = bytewise ? 1 : len - pos;
+                rw_str data;
+                r = rw_chunked_feed(&d, raw + pos, n, &used, &data);
+                if (r == RW_CHUNKED_DATA)
+                    got += data.n;
+                else if (r != RW_CHUNKED_NEED_MORE)
+                    break;
+                pos += used;
+            }
+            CHECK_CASE(r == cases[i].want, cases[i].name, "%s: want %s got %s",
+                  bytewise ? "bytewise" : "whole", res_name(cases[i].want), res_name(r));
+            CHECK_CASE(got == cases[i].data, cases[i].name, "data bytes %zu want %zu", got,
+                  cases[i].data);
+            if (cases[i].want == RW_CHUNKED_TOO_LARGE) {
+                CHECK_CASE(pos + used == cases[i].at && d.error_reason, cases[i].name,
+                      "refused at %zu want %zu", pos + used, cases[i].at);
+                rw_str data;
+                r = rw_chunked_feed(&d, "0\r\n\r\n", 5, &used, &data);
+                CHECK_CASE(r < 0 && used == 0, cases[i].name, "after TOO_LARGE: %s", res_name(r));
+            }
+        }
+    }
+}
+
 int main(void)
 {
     run_cases();
     run_misc();
+    run_max_body();
     return check_summary("h1_chunked");
 }

@@ -854,6 +854,29 @@ static void test_frame_soup(void)
           (unsigned long long)(wk.stats.requests - requests_before));
 }
 
+/* §5.3.1: a PRIORITY on an idle stream that depends on itself is a
+ * connection error (no RST_STREAM may name an idle stream); a well-formed or
+ * merely mis-sized PRIORITY on an idle stream changes nothing. */
+static void test_priority_self_dependency_idle(void)
+{
+    reset_seen();
+    client_open(true);
+    send_frame(RW_H2_PRIORITY, 0, 11, "\0\0\0\x0b\x0a", 5);
+    run();
+    CHECK_EQ_INT(goaway_code, RW_H2_PROTOCOL_ERROR + 1, "idle stream depends on itself");
+    CHECK_EQ_INT(cl.c->state, RW_CONN_CLOSING, "closing after the self-dependency");
+    client_close();
+
+    reset_seen();
+    client_open(true);
+    send_frame(RW_H2_PRIORITY, 0, 11, "\0\0\0\x01\x0a", 5);
+    send_frame(RW_H2_PRIORITY, 0, 13, "\0\0\0\x01", 4);
+    run();
+    CHECK_EQ_INT(goaway_code, 0, "valid and mis-sized PRIORITY on idle streams");
+    CHECK_EQ_INT(cl.c->state, RW_CONN_ACTIVE, "still active after them");
+    client_close();
+}
+
 int main(void)
 {
     setup();
@@ -868,6 +891,7 @@ int main(void)
     test_upload_window_and_drain();
     test_window_stall();
     test_frame_soup();
+    test_priority_self_dependency_idle();
     rw_worker_destroy(&wk);
     return check_summary("h2_conn");
 }

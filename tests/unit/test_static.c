@@ -410,6 +410,42 @@ static int count_fds(void)
     return n;
 }
 
+/* A final "." segment names a directory, as a final "/" does (RFC 3986
+ * §5.2.4): "/." is the root index (not a redirect to "//"), "/file/." is no
+ * file. No redirect may ever point to "//...". */
+static void test_dot_segments(const char *mode)
+{
+    static const struct { const char *path; int status; const char *body; } cases[] = {
+        { "/.", 200, "root index" },
+        { "/%2e", 200, "root index" },
+        { "/./", 200, "root index" },
+        { "/.?x=1", 200, "root index" },
+        { "//.", 200, "root index" },
+        { "/sub/.", 200, "sub index" },
+        { "/sub/./", 200, "sub index" },
+        { "/sub/%2E", 200, "sub index" },
+        { "/index.html/.", 404, NULL },
+        { "/index.html/%2e", 404, NULL },
+        { "/hello.txt/.", 404, NULL },
+        { "/sub/data.json/.", 404, NULL },
+        { "/noindex/.", 404, NULL },
+        { "/index.html/./", 404, NULL },
+        { "/./index.html", 200, "root index" },
+        { "/sub/./data.json", 200, "{}" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int s = req("GET", cases[i].path, NULL, 0);
+        CHECK(s == cases[i].status, "%s %s: %d want %d", mode, cases[i].path, s,
+              cases[i].status);
+        if (cases[i].body)
+            CHECK(f.len == strlen(cases[i].body) && memcmp(f.body, cases[i].body, f.len) == 0,
+                  "%s %s body '%.*s'", mode, cases[i].path, (int)f.len, f.body);
+        const char *loc = fake_header(&f, "Location");
+        CHECK(!loc || strncmp(loc, "//", 2) != 0, "%s %s: Location %s", mode, cases[i].path,
+              loc);
+    }
+}
+
 int main(void)
 {
     rw_log_level = -1; /* the bad-root case logs on purpose */
@@ -431,6 +467,7 @@ int main(void)
         test_content(mode);
         test_traversal(mode);
         test_conditionals(mode);
+        test_dot_segments(mode);
     }
     st.use_openat2 = have_openat2;
     test_symlink_inside();
