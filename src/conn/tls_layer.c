@@ -369,8 +369,19 @@ void rw_tls_conn_feed(rw_conn *c, const char *data, size_t len)
     after_tls_input(c);
 }
 
+/* A file segment came up short: the file shrank while being sent. The
+ * promised length cannot be kept, so only this connection ends (HTTP/2 reads
+ * file bytes when it builds DATA frames and resets just the stream). */
+static void tls_file_short(rw_conn *c)
+{
+    rw_warn("TLS: fd %d: a file being sent shrank or failed to read; closing", c->fd);
+    rw_conn_set_state(c, RW_CONN_DEAD);
+}
+
 /* Encrypts queued plaintext until the session's output BIO is full. Small
- * segments are gathered into one record; a big one is written in place. */
+ * segments are gathered into one record and a big one is written in place;
+ * file segments are read with pread, never through their mapping (a file
+ * truncated meanwhile would raise SIGBUS there). */
 static void tls_encrypt(rw_conn *c)
 {
     rw_tls_conn *t = c->tls;
@@ -390,12 +401,15 @@ static void tls_encrypt(rw_conn *c)
         const rw_outseg *sg = &o->segs[o->head];
         const void *src = sg->p;
         size_t n = sg->n;
-        if (n < RW_TLS_PLAIN_CHUNK && o->count > 1) {
+        if (sg->fd >= 0 || (n < RW_TLS_PLAIN_CHUNK && o->count > 1)) {
             n = 0;
             for (unsigned i = 0; i < o->count && n < RW_TLS_PLAIN_CHUNK; i++) {
                 const rw_outseg *g = &o->segs[(o->head + i) % RW_OUT_MAX_SEGS];
                 size_t k = g->n < RW_TLS_PLAIN_CHUNK - n ? g->n : RW_TLS_PLAIN_CHUNK - n;
-                memcpy(plain_scratch + n, g->p, k);
+                if (rw_outseg_read(g, plain_scratch + n, k) != k) {
+                    tls_file_short(c);
+                    return;
+                }
                 n += k;
             }
             src = plain_scratch;
@@ -416,6 +430,8 @@ int rw_tls_conn_out_iov(rw_conn *c, const struct iovec **iov, size_t *bytes)
     rw_tls_conn *t = c->tls;
     *bytes = 0;
     tls_encrypt(c);
+    if (c->state == RW_CONN_DEAD)
+        return 0;
     if (!c->out && c->state == RW_CONN_CLOSING && t->established &&
         rw_tls_state_get(t->s) != RW_TLS_ERROR && !rw_tls_sent_close(t->s))
         rw_tls_close(t->s); /* close_notify, then the backend closes TCP */
