@@ -47,6 +47,7 @@ typedef struct rw_tls_conn {
     bool ktls_want;     /* switch to kTLS once the socket is quiet */
     bool need_input;    /* the switch waits for the rest of a record */
     bool failed;        /* error counted, alert (if any) being flushed */
+    size_t retry_len;   /* a write OpenSSL could not finish: offer at least this again */
 } rw_tls_conn;
 
 /* One record of plaintext moved at a time; per thread, never allocated. */
@@ -378,6 +379,22 @@ static void tls_file_short(rw_conn *c)
     rw_conn_set_state(c, RW_CONN_DEAD);
 }
 
+/* How much plaintext to copy into the scratch for the next record: what the
+ * output BIO takes now (a copy that does not fit would be made again after
+ * the flush), but never less than a write OpenSSL still holds. 0: flush first. */
+static size_t tls_copy_cap(rw_conn *c)
+{
+    rw_tls_conn *t = c->tls;
+    size_t cap = rw_tls_write_room(t->s);
+    if (cap < t->retry_len)
+        cap = t->retry_len;
+    if (cap > RW_TLS_PLAIN_CHUNK)
+        cap = RW_TLS_PLAIN_CHUNK;
+    if (cap < RW_TLS_MIN_COPY && rw_tls_conn_cipher_pending(c))
+        return 0;
+    return cap ? cap : RW_TLS_PLAIN_CHUNK; /* nothing pending: let OpenSSL say */
+}
+
 /* Encrypts queued plaintext until the session's output BIO is full. Small
  * segments are gathered into one record and a big one is written in place;
  * file segments are read with pread, never through their mapping (a file
@@ -401,11 +418,15 @@ static void tls_encrypt(rw_conn *c)
         const rw_outseg *sg = &o->segs[o->head];
         const void *src = sg->p;
         size_t n = sg->n;
-        if (sg->fd >= 0 || (n < RW_TLS_PLAIN_CHUNK && o->count > 1)) {
+        bool copy = sg->fd >= 0 || (n < RW_TLS_PLAIN_CHUNK && o->count > 1);
+        if (copy) {
+            size_t cap = tls_copy_cap(c);
+            if (cap == 0)
+                break;
             n = 0;
-            for (unsigned i = 0; i < o->count && n < RW_TLS_PLAIN_CHUNK; i++) {
+            for (unsigned i = 0; i < o->count && n < cap; i++) {
                 const rw_outseg *g = &o->segs[(o->head + i) % RW_OUT_MAX_SEGS];
-                size_t k = g->n < RW_TLS_PLAIN_CHUNK - n ? g->n : RW_TLS_PLAIN_CHUNK - n;
+                size_t k = g->n < cap - n ? g->n : cap - n;
                 if (rw_outseg_read(g, plain_scratch + n, k) != k) {
                     tls_file_short(c);
                     return;
@@ -415,8 +436,11 @@ static void tls_encrypt(rw_conn *c)
             src = plain_scratch;
         }
         ssize_t r = rw_tls_write(t->s, src, n);
-        if (r <= 0)
+        if (r <= 0) {
+            t->retry_len = r == 0 ? n : 0;
             break; /* output full: the same bytes are offered again later */
+        }
+        t->retry_len = 0;
         rw_outbuf_consume(o, &pools, (size_t)r);
     }
     if (o->count == 0) {

@@ -305,6 +305,14 @@ def plain_h1_and_h2c(ctx):
                     raise TestFailure(f"{reader.__name__} {kind}: {e}")
 
 
+@rwtest.test
+def plain_h1_send_zc(ctx):
+    # SEND_ZC pins the mapped pages instead of copying them (io_uring; epoll ignores the flag)
+    with ctx.start_server(extra_args=["--send-zc-threshold", "65536"],
+                          root_files={"other.bin": OTHER}) as srv:
+        run_case(srv, H1Reader, "zc.bin", truncate, False, lambda: plain_bystanders(srv.port))
+
+
 def _tls_health(self):
     if not self.alive():
         raise TestFailure(f"server died (exit {self.proc.returncode}): {self.stderr_tail()}")
