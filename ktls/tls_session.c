@@ -251,6 +251,12 @@ ssize_t rw_tls_write(rw_tls_session *s, const void *plain, size_t len)
     return -1;
 }
 
+size_t rw_tls_write_room(rw_tls_session *s)
+{
+    size_t room = BIO_ctrl_get_write_guarantee(SSL_get_wbio(s->ssl));
+    return room > RW_TLS_RECORD_OVERHEAD ? room - RW_TLS_RECORD_OVERHEAD : 0;
+}
+
 size_t rw_tls_pending_out(rw_tls_session *s, const uint8_t **p, size_t *n)
 {
     char *buf = NULL;

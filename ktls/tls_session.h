@@ -25,6 +25,9 @@
 
 #define RW_TLS_REASON_LEN 160
 #define RW_TLS_SECRET_MAX 64 /* EVP_MAX_MD_SIZE: traffic secret of SHA-384 is 48 */
+/* Bound on a record's bytes beyond its plaintext (header, explicit IV, MAC or
+ * tag, padding, TLS 1.3 content type); 85 for CBC-SHA384, 22 for TLS 1.3. */
+#define RW_TLS_RECORD_OVERHEAD 128
 
 typedef enum rw_tls_state {
     RW_TLS_HANDSHAKING = 0,
@@ -56,6 +59,10 @@ ssize_t rw_tls_read(rw_tls_session *s, uint8_t *out, size_t cap);
  * the SAME remaining bytes (OpenSSL may hold part of a record); -1 not
  * writable (handshaking, closed, error, or kTLS owns TX). */
 ssize_t rw_tls_write(rw_tls_session *s, const void *plain, size_t len);
+/* Plaintext bytes that rw_tls_write() can take as one record right now
+ * without filling the output BIO (so a caller that must copy its plaintext
+ * first copies no more than will be taken). */
+size_t rw_tls_write_room(rw_tls_session *s);
 
 /* Ciphertext to send: one contiguous chunk (call again after consuming: the
  * BIO is a ring). *p stays valid until the next call into this session. */

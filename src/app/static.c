@@ -43,6 +43,7 @@ typedef struct rw_static_entry {
     unsigned refs;                 /* cache (when cached) + in-flight responses */
     bool cached;
     bool mapped;                   /* data is an mmap (else malloc or NULL) */
+    int fd;                        /* mapped: the file, for pread by userspace readers */
     const char *data;
     size_t size;
     dev_t dev;
@@ -79,9 +80,10 @@ static void entry_unref(rw_static_entry *e)
 {
     if (--e->refs > 0)
         return;
-    if (e->mapped)
+    if (e->mapped) {
         munmap((void *)e->data, e->size);
-    else
+        close(e->fd);
+    } else
         free((void *)e->data);
     free(e);
 }
@@ -114,8 +116,9 @@ static int read_all(int fd, char *buf, size_t size)
     return 0;
 }
 
-/* Builds an entry (refs = 1, owned by the caller) from an open regular file. */
-static rw_static_entry *entry_create(const rw_static *st, int fd, const struct stat *sb,
+/* Builds an entry (refs = 1, owned by the caller) from an open regular file;
+ * a mapped entry takes the fd over (*fdp = -1), the caller closes it otherwise. */
+static rw_static_entry *entry_create(const rw_static *st, int *fdp, const struct stat *sb,
                                      const char *key, size_t key_len, const char *rel,
                                      size_t rel_len)
 {
@@ -123,6 +126,8 @@ static rw_static_entry *entry_create(const rw_static *st, int fd, const struct s
     if (!e)
         return NULL;
     memset(e, 0, sizeof *e);
+    int fd = *fdp;
+    e->fd = -1;
     e->static_id = st->id;
     e->refs = 1;
     e->size = (size_t)sb->st_size;
@@ -158,8 +163,14 @@ static rw_static_entry *entry_create(const rw_static *st, int fd, const struct s
             free(e);
             return NULL;
         }
+        /* Only the kernel reads the mapping (plain sends); userspace that
+         * needs the bytes (TLS) preads fd, since touching the mapping past a
+         * new end of file (the file truncated or rewritten in place) would
+         * raise SIGBUS. */
         e->data = m;
         e->mapped = true;
+        e->fd = fd;
+        *fdp = -1;
     }
     return e;
 }
@@ -572,6 +583,18 @@ static bool if_range_ok(const rw_request *req, const rw_static_entry *e)
     return t != (time_t)-1 && t == e->mtim.tv_sec;
 }
 
+/* Sends len bytes of e from off; consumes the caller's reference. */
+static void respond_body(rw_request *req, int status, const rw_header *h, size_t nh,
+                         rw_static_entry *e, uint64_t off, size_t len)
+{
+    if (e->mapped) {
+        rw_body_file f = { e->fd, off };
+        rw_respond_file(req, status, h, nh, e->data + off, len, &f, entry_release, e);
+    } else {
+        rw_respond_ext(req, status, h, nh, e->data + off, len, entry_release, e);
+    }
+}
+
 /* Answers from e; consumes the caller's reference. */
 static void serve_entry(rw_request *req, rw_static_entry *e)
 {
@@ -624,8 +647,7 @@ static void serve_entry(rw_request *req, rw_static_entry *e)
         int n = snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)first,
                          (unsigned long long)last, (unsigned long long)e->size);
         h[nh++] = (rw_header){ RW_STR("Content-Range"), { cr, (size_t)n } };
-        rw_respond_ext(req, 206, h, nh, e->data + first, (size_t)(last - first + 1),
-                       entry_release, e);
+        respond_body(req, 206, h, nh, e, first, (size_t)(last - first + 1));
         return;
     }
     if (e->size == 0) {
@@ -633,7 +655,7 @@ static void serve_entry(rw_request *req, rw_static_entry *e)
         entry_unref(e);
         return;
     }
-    rw_respond_ext(req, 200, h, nh, e->data, e->size, entry_release, e);
+    respond_body(req, 200, h, nh, e, 0, e->size);
 }
 
 /* Opens the file for key (a directory maps to its index). Returns 0 with a
@@ -683,9 +705,10 @@ static int load_entry(const rw_static *st, const char *key, size_t key_len, bool
     memcpy(k, key, kl);
     if (slash && kl > 1)
         k[kl++] = '/';
-    *out = entry_create(st, fd, &sb, k, kl, rel, rel_len);
+    *out = entry_create(st, &fd, &sb, k, kl, rel, rel_len);
     int err = errno;
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     if (!*out) {
         rw_warn("static: cannot load %s: %s", rel, strerror(err));
         return 500;

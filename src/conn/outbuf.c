@@ -1,7 +1,9 @@
 #include "conn/outbuf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 rw_outbuf *rw_outbuf_new(const rw_outbuf_pools *p)
 {
@@ -94,6 +96,8 @@ void rw_outbuf_commit(rw_outbuf *o, size_t n)
     s->n = n;
     s->release = NULL;
     s->arg = NULL;
+    s->fd = -1;
+    s->off = 0;
     o->tail_extendable = true;
 }
 
@@ -109,19 +113,49 @@ int rw_outbuf_append(rw_outbuf *o, const rw_outbuf_pools *p, const void *data, s
     return 0;
 }
 
-int rw_outbuf_append_ext(rw_outbuf *o, const void *data, size_t n, void (*release)(void *),
-                         void *arg)
+int rw_outbuf_append_file(rw_outbuf *o, const void *map, size_t n, int fd, uint64_t off,
+                          void (*release)(void *), void *arg)
 {
     if (o->count >= RW_OUT_MAX_SEGS)
         return -1;
     rw_outseg *s = seg_at(o, o->count++);
-    s->p = data;
+    s->p = map;
     s->n = n;
     s->release = release;
     s->arg = arg;
+    s->fd = fd;
+    s->off = off;
     o->bytes += n;
     o->tail_extendable = false;
     return 0;
+}
+
+int rw_outbuf_append_ext(rw_outbuf *o, const void *data, size_t n, void (*release)(void *),
+                         void *arg)
+{
+    return rw_outbuf_append_file(o, data, n, -1, 0, release, arg);
+}
+
+size_t rw_file_pread(int fd, void *dst, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break; /* the file shrank under us, or an I/O error */
+        got += (size_t)r;
+    }
+    return got;
+}
+
+size_t rw_outseg_read(const rw_outseg *s, void *dst, size_t n)
+{
+    if (s->fd >= 0)
+        return rw_file_pread(s->fd, dst, n, s->off);
+    memcpy(dst, s->p, n);
+    return n;
 }
 
 int rw_outbuf_iov(rw_outbuf *o)
@@ -154,6 +188,7 @@ void rw_outbuf_consume(rw_outbuf *o, const rw_outbuf_pools *p, size_t n)
         if (s->n > n) {
             s->p += n;
             s->n -= n;
+            s->off += n;
             break;
         }
         n -= s->n;

@@ -3,12 +3,19 @@
  * by the queue (consecutive copies extend one segment, so a pipelined batch
  * of responses is usually a single iovec); external bodies (mmapped files)
  * are referenced, and released once written. Memory never moves while a
- * write is in flight. */
+ * write is in flight.
+ *
+ * A file segment (rw_outbuf_append_file) references a mapping that only the
+ * kernel may read: a file truncated meanwhile makes the kernel's copy fail
+ * with EFAULT, while a userspace read of the mapping would raise SIGBUS and
+ * kill the process. Userspace consumers (TLS) copy segment bytes out with
+ * rw_outseg_read(), which preads file segments. */
 #ifndef RW_CONN_OUTBUF_H
 #define RW_CONN_OUTBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 #include "core/pool.h"
@@ -29,6 +36,8 @@ typedef struct rw_outseg {
     size_t n;
     void (*release)(void *);
     void *arg;
+    int fd;          /* file segment: p maps fd at off (never read p in userspace); else -1 */
+    uint64_t off;
 } rw_outseg;
 
 typedef struct rw_outbuf {
@@ -57,6 +66,16 @@ int rw_outbuf_append(rw_outbuf *o, const rw_outbuf_pools *p, const void *data, s
 /* References external memory; release(arg) runs once it is written or dropped. */
 int rw_outbuf_append_ext(rw_outbuf *o, const void *data, size_t n, void (*release)(void *),
                          void *arg);
+/* References n bytes of file fd at off, mapped at map (for the kernel's
+ * zero-copy sends); release(arg) as above, and fd must stay open until then. */
+int rw_outbuf_append_file(rw_outbuf *o, const void *map, size_t n, int fd, uint64_t off,
+                          void (*release)(void *), void *arg);
+/* pread until n bytes or end of file; returns the bytes read. */
+size_t rw_file_pread(int fd, void *dst, size_t n, uint64_t off);
+/* Copies the first n bytes of s (n <= s->n) to dst: memcpy, or pread for a
+ * file segment. Returns the bytes copied; fewer than n means the file shrank
+ * (or a read error): the segment can no longer be sent. */
+size_t rw_outseg_read(const rw_outseg *s, void *dst, size_t n);
 /* Fills o->iov; returns the count. */
 int rw_outbuf_iov(rw_outbuf *o);
 /* n bytes were written: drops them. */

@@ -40,10 +40,13 @@ bool rw_req_header(const rw_request *r, const char *name, rw_str *value)
     return false;
 }
 
-int rw_respond_ext(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
-                   const void *body, size_t len, void (*release)(void *), void *arg)
+int rw_respond_file(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
+                    const void *map, size_t len, const rw_body_file *file,
+                    void (*release)(void *), void *arg)
 {
-    if (r->responded || !r->resp || !r->resp->respond || status < 100 || status > 999) {
+    /* A file body is never copied up front (that would read the mapping). */
+    if (r->responded || !r->resp || !r->resp->respond || status < 100 || status > 999 ||
+        (file && (!release || file->fd < 0))) {
         rw_warn("respond: %s (status %d)", r->responded ? "second response ignored"
                                                        : "invalid call", status);
         if (release)
@@ -51,7 +54,13 @@ int rw_respond_ext(rw_request *r, int status, const rw_header *hdrs, size_t nhdr
         return -1;
     }
     r->responded = true;
-    return r->resp->respond(r, status, hdrs, nhdrs, body, len, release, arg);
+    return r->resp->respond(r, status, hdrs, nhdrs, map, len, file, release, arg);
+}
+
+int rw_respond_ext(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
+                   const void *body, size_t len, void (*release)(void *), void *arg)
+{
+    return rw_respond_file(r, status, hdrs, nhdrs, body, len, NULL, release, arg);
 }
 
 int rw_respond(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs, const void *body,

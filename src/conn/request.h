@@ -11,9 +11,16 @@
 
 struct rw_conn;
 
+/* Where a referenced body lies in a file (rw_respond_file). */
+typedef struct rw_body_file {
+    int fd;       /* open until release(arg) */
+    uint64_t off; /* file offset of the body's first byte */
+} rw_body_file;
+
 typedef struct rw_responder {
+    /* file: NULL, or body maps those file bytes (see rw_respond_file). */
     int (*respond)(rw_request *r, int status, const rw_header *h, size_t nh, const void *body,
-                   size_t len, void (*release)(void *), void *arg);
+                   size_t len, const rw_body_file *file, void (*release)(void *), void *arg);
     int (*stream)(rw_request *r, int status, const rw_header *h, size_t nh, int64_t clen,
                   rw_stream_fn produce, void *ud, void (*on_close)(void *));
     /* The connection behind r, for a handler that takes it over (WebSocket
@@ -42,6 +49,17 @@ struct rw_request {
     void *proto;            /* the engine's context (e.g. rw_conn for HTTP/1) */
     struct rw_worker *worker;
 };
+
+/* rw_respond_ext() for a body that is len bytes of file->fd at file->off,
+ * mmapped at map. The mapping is only handed to the kernel (plain sends: a
+ * file truncated meanwhile fails that connection with EFAULT); userspace
+ * that needs the bytes (TLS, HTTP/2 framing for TLS) preads them, because
+ * touching the mapping past a new end of file raises SIGBUS. A file that
+ * shrank ends that response: HTTP/1 closes the connection, HTTP/2 resets the
+ * stream. release is required (the body is never copied up front). */
+int rw_respond_file(rw_request *r, int status, const rw_header *hdrs, size_t nhdrs,
+                    const void *map, size_t len, const rw_body_file *file,
+                    void (*release)(void *), void *arg);
 
 /* The engine dispatches r on c: counters, USDT request__start. */
 void rw_request_start(struct rw_conn *c, const rw_request *r);

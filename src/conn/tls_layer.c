@@ -45,6 +45,7 @@ typedef struct rw_tls_conn {
     bool ktls_want;     /* switch to kTLS once the socket is quiet */
     bool need_input;    /* the switch waits for the rest of a record */
     bool failed;        /* error counted, alert (if any) being flushed */
+    size_t retry_len;   /* a write OpenSSL could not finish: offer at least this again */
 } rw_tls_conn;
 
 /* One record of plaintext moved at a time; per thread, never allocated. */
@@ -367,8 +368,35 @@ void rw_tls_conn_feed(rw_conn *c, const char *data, size_t len)
     after_tls_input(c);
 }
 
+/* A file segment came up short: the file shrank while being sent. The
+ * promised length cannot be kept, so only this connection ends (HTTP/2 reads
+ * file bytes when it builds DATA frames and resets just the stream). */
+static void tls_file_short(rw_conn *c)
+{
+    rw_warn("TLS: fd %d: a file being sent shrank or failed to read; closing", c->fd);
+    rw_conn_set_state(c, RW_CONN_DEAD);
+}
+
+/* How much plaintext to copy into the scratch for the next record: what the
+ * output BIO takes now (a copy that does not fit would be made again after
+ * the flush), but never less than a write OpenSSL still holds. 0: flush first. */
+static size_t tls_copy_cap(rw_conn *c)
+{
+    rw_tls_conn *t = c->tls;
+    size_t cap = rw_tls_write_room(t->s);
+    if (cap < t->retry_len)
+        cap = t->retry_len;
+    if (cap > RW_TLS_PLAIN_CHUNK)
+        cap = RW_TLS_PLAIN_CHUNK;
+    if (cap < RW_TLS_MIN_COPY && rw_tls_conn_cipher_pending(c))
+        return 0;
+    return cap ? cap : RW_TLS_PLAIN_CHUNK; /* nothing pending: let OpenSSL say */
+}
+
 /* Encrypts queued plaintext until the session's output BIO is full. Small
- * segments are gathered into one record; a big one is written in place. */
+ * segments are gathered into one record and a big one is written in place;
+ * file segments are read with pread, never through their mapping (a file
+ * truncated meanwhile would raise SIGBUS there). */
 static void tls_encrypt(rw_conn *c)
 {
     rw_tls_conn *t = c->tls;
@@ -388,19 +416,29 @@ static void tls_encrypt(rw_conn *c)
         const rw_outseg *sg = &o->segs[o->head];
         const void *src = sg->p;
         size_t n = sg->n;
-        if (n < RW_TLS_PLAIN_CHUNK && o->count > 1) {
+        bool copy = sg->fd >= 0 || (n < RW_TLS_PLAIN_CHUNK && o->count > 1);
+        if (copy) {
+            size_t cap = tls_copy_cap(c);
+            if (cap == 0)
+                break;
             n = 0;
-            for (unsigned i = 0; i < o->count && n < RW_TLS_PLAIN_CHUNK; i++) {
+            for (unsigned i = 0; i < o->count && n < cap; i++) {
                 const rw_outseg *g = &o->segs[(o->head + i) % RW_OUT_MAX_SEGS];
-                size_t k = g->n < RW_TLS_PLAIN_CHUNK - n ? g->n : RW_TLS_PLAIN_CHUNK - n;
-                memcpy(plain_scratch + n, g->p, k);
+                size_t k = g->n < cap - n ? g->n : cap - n;
+                if (rw_outseg_read(g, plain_scratch + n, k) != k) {
+                    tls_file_short(c);
+                    return;
+                }
                 n += k;
             }
             src = plain_scratch;
         }
         ssize_t r = rw_tls_write(t->s, src, n);
-        if (r <= 0)
+        if (r <= 0) {
+            t->retry_len = r == 0 ? n : 0;
             break; /* output full: the same bytes are offered again later */
+        }
+        t->retry_len = 0;
         rw_outbuf_consume(o, &pools, (size_t)r);
     }
     if (o->count == 0) {
@@ -414,6 +452,8 @@ int rw_tls_conn_out_iov(rw_conn *c, const struct iovec **iov, size_t *bytes)
     rw_tls_conn *t = c->tls;
     *bytes = 0;
     tls_encrypt(c);
+    if (c->state == RW_CONN_DEAD)
+        return 0;
     if (!c->out && c->state == RW_CONN_CLOSING && t->established &&
         rw_tls_state_get(t->s) != RW_TLS_ERROR && !rw_tls_sent_close(t->s))
         rw_tls_close(t->s); /* close_notify, then the backend closes TCP */

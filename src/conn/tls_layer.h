@@ -37,6 +37,9 @@ struct rw_tls_server;
 #define RW_TLS_STASH_MAX (64 * 1024)
 /* Plaintext moved per rw_tls_read()/rw_tls_write() call: one TLS record. */
 #define RW_TLS_PLAIN_CHUNK 16384
+/* Plaintext that must be copied (gathered, or read from a file) is taken only
+ * as far as the output BIO holds it; less room than this waits for a flush. */
+#define RW_TLS_MIN_COPY 4096
 
 /* ---- process level (app/server.c) ---- */
 

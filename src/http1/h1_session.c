@@ -64,7 +64,7 @@ typedef struct h1_req_ctx {
 } h1_req_ctx;
 
 static int h1_respond(rw_request *r, int status, const rw_header *h, size_t nh, const void *body,
-                      size_t len, void (*release)(void *), void *arg);
+                      size_t len, const rw_body_file *file, void (*release)(void *), void *arg);
 static int h1_stream(rw_request *r, int status, const rw_header *h, size_t nh, int64_t clen,
                      rw_stream_fn produce, void *ud, void (*on_close)(void *));
 static rw_conn *h1_request_conn(const rw_request *r);
@@ -180,7 +180,8 @@ static bool status_has_body(int status)
 }
 
 static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t nh,
-                      const void *body, size_t len, void (*release)(void *), void *arg)
+                      const void *body, size_t len, const rw_body_file *file,
+                      void (*release)(void *), void *arg)
 {
     h1_req_ctx *x = r->proto;
     rw_conn *c = x->c;
@@ -200,7 +201,8 @@ static int h1_respond(rw_request *r, int status, const rw_header *hdrs, size_t n
         /* connection already gone: nothing to write */
     } else if (send_body && release) {
         rc = queue_head(c, &h, NULL, 0);
-        if (rc == 0 && rw_outbuf_append_ext(c->out, body, len, release, arg) == 0) {
+        if (rc == 0 && rw_outbuf_append_file(c->out, body, len, file ? file->fd : -1,
+                                             file ? file->off : 0, release, arg) == 0) {
             release = NULL; /* owned by the queue now */
         } else if (rc == 0) {
             rw_conn_set_state(c, RW_CONN_DEAD);
@@ -229,7 +231,7 @@ void rw_h1_send_error(rw_conn *c, int status)
     static const rw_header ct[] = { { { "Content-Type", 12 }, { "text/plain", 10 } } };
     h1_req_ctx x = { c, NULL, 1, false, false };
     rw_request r = { .proto = &x, .resp = &h1_responder };
-    h1_respond(&r, status, ct, 1, body, n, NULL, NULL);
+    h1_respond(&r, status, ct, 1, body, n, NULL, NULL, NULL);
 }
 
 /* ---- streaming ---------------------------------------------------------------- */

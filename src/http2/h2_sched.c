@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "http2/h2_session.h"
 
@@ -143,10 +144,32 @@ static void send_one(rw_h2_session *s, rw_h2_stream *st)
         n = (size_t)s->send_window;
     if (n > s->peer_max_frame)
         n = s->peer_max_frame;
+    /* A file body under userspace TLS is read into the frame here: TLS needs
+     * the bytes in userspace anyway (one copy, as from the mapping before),
+     * the mapping is never touched (SIGBUS if the file shrank), and a short
+     * read resets just this stream. One frame fills one pooled chunk. */
+    bool file_copy = st->kind == RW_H2_BODY_EXT && st->file_fd >= 0 && c->tls;
+    if (file_copy && n > RW_OUT_CHUNK_SIZE - RW_H2_FRAME_HEADER_LEN)
+        n = RW_OUT_CHUNK_SIZE - RW_H2_FRAME_HEADER_LEN;
     bool last = n == avail && (st->kind != RW_H2_BODY_STREAM ||
                                (st->produce_done && st->stream_left <= 0));
     const char *src = st->data + st->data_off;
-    if (st->kind == RW_H2_BODY_EXT) {
+    if (file_copy) {
+        char *dst = rw_outbuf_reserve(o, &pools, RW_H2_FRAME_HEADER_LEN + n);
+        if (!dst) {
+            rw_conn_set_state(c, RW_CONN_DEAD);
+            return;
+        }
+        if (rw_file_pread(st->file_fd, dst + RW_H2_FRAME_HEADER_LEN, n,
+                          st->file_off + st->data_off) != n) {
+            rw_warn("h2: fd %d stream %u: a file being sent shrank or failed to read; "
+                    "resetting the stream", c->fd, st->id);
+            rw_h2_stream_error(st, RW_H2_INTERNAL_ERROR);
+            return;
+        }
+        size_t hl = rw_h2_write_data_header((uint8_t *)dst, st->id, (uint32_t)n, last);
+        rw_outbuf_commit(o, hl + n);
+    } else if (st->kind == RW_H2_BODY_EXT) {
         char *dst = rw_outbuf_reserve(o, &pools, RW_H2_FRAME_HEADER_LEN);
         if (!dst) {
             rw_conn_set_state(c, RW_CONN_DEAD);
@@ -154,7 +177,8 @@ static void send_one(rw_h2_session *s, rw_h2_stream *st)
         }
         rw_outbuf_commit(o, rw_h2_write_data_header((uint8_t *)dst, st->id, (uint32_t)n, last));
         /* Only the last piece carries the release callback. */
-        if (rw_outbuf_append_ext(o, src, n, last ? st->release : NULL, st->arg) != 0) {
+        if (rw_outbuf_append_file(o, src, n, st->file_fd, st->file_off + st->data_off,
+                                  last ? st->release : NULL, st->arg) != 0) {
             rw_conn_set_state(c, RW_CONN_DEAD);
             return;
         }

@@ -95,6 +95,8 @@ typedef struct rw_h2_stream {
     size_t owned_cap;
     void (*release)(void *);
     void *arg;
+    int file_fd;            /* EXT: data maps this file at file_off (read it with pread), or -1 */
+    uint64_t file_off;
     bool ext_queued;        /* some EXT piece is in the output queue */
     rw_stream_fn produce;
     void *ud;

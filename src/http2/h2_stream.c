@@ -295,8 +295,8 @@ static bool save_request(rw_h2_stream *st, const req_info *ri)
 /* ---- requests ---------------------------------------------------------------- */
 
 static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, size_t nh,
-                            const void *body, size_t len, void (*release)(void *), void *arg,
-                            const rw_request *req);
+                            const void *body, size_t len, const rw_body_file *file,
+                            void (*release)(void *), void *arg, const rw_request *req);
 
 /* Answers a request the engine refuses itself (413, 431, 500). */
 static void reject(rw_h2_stream *st, int status)
@@ -305,7 +305,7 @@ static void reject(rw_h2_stream *st, int status)
     char body[64];
     int n = snprintf(body, sizeof body, "%s\n", rw_status_reason(status));
     st->rejected = true;
-    respond_internal(st, status, &ct, 1, body, (size_t)n, NULL, NULL, NULL);
+    respond_internal(st, status, &ct, 1, body, (size_t)n, NULL, NULL, NULL, NULL);
 }
 
 /* --h2-push PATH=ASSET[,ASSET...]: promise the assets before answering PATH. */
@@ -580,8 +580,8 @@ int rw_h2_send_response_headers(rw_h2_stream *st, int status, const rw_header *h
 }
 
 static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, size_t nh,
-                            const void *body, size_t len, void (*release)(void *), void *arg,
-                            const rw_request *req)
+                            const void *body, size_t len, const rw_body_file *file,
+                            void (*release)(void *), void *arg, const rw_request *req)
 {
     rw_h2_session *s = st->s;
     rw_conn *c = s->c;
@@ -629,6 +629,8 @@ static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, si
         st->data = body;
         st->release = release;
         st->arg = arg;
+        st->file_fd = file ? file->fd : -1;
+        st->file_off = file ? file->off : 0;
     } else {
         st->owned = malloc(len);
         if (!st->owned) {
@@ -648,9 +650,9 @@ static int respond_internal(rw_h2_stream *st, int status, const rw_header *h, si
 }
 
 static int h2_respond(rw_request *r, int status, const rw_header *h, size_t nh, const void *body,
-                      size_t len, void (*release)(void *), void *arg)
+                      size_t len, const rw_body_file *file, void (*release)(void *), void *arg)
 {
-    return respond_internal(r->proto, status, h, nh, body, len, release, arg, r);
+    return respond_internal(r->proto, status, h, nh, body, len, file, release, arg, r);
 }
 
 static int h2_stream_resp(rw_request *r, int status, const rw_header *h, size_t nh, int64_t clen,

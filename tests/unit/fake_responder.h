@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conn/request.h"
 #include "core/str.h"
@@ -37,10 +38,13 @@ typedef struct fake_resp {
     void (*release)(void *);
     void *release_arg;
     const void *body_ptr; /* the pointer the handler passed */
+    bool file;            /* answered through rw_respond_file (body read with pread) */
+    bool file_short;      /* that pread came up short */
 } fake_resp;
 
 static int fake_respond(rw_request *r, int status, const rw_header *h, size_t nh,
-                        const void *body, size_t len, void (*release)(void *), void *arg)
+                        const void *body, size_t len, const rw_body_file *file,
+                        void (*release)(void *), void *arg)
 {
     fake_resp *f = r->proto;
     f->calls++;
@@ -53,8 +57,13 @@ static int fake_respond(rw_request *r, int status, const rw_header *h, size_t nh
     }
     free(f->body);
     f->body = malloc(len + 1);
-    if (len)
+    f->file = file != NULL;
+    if (file) { /* read like userspace TLS does: the file, never the mapping */
+        ssize_t got = pread(file->fd, f->body, len, (off_t)file->off);
+        f->file_short = got < 0 || (size_t)got != len;
+    } else if (len) {
         memcpy(f->body, body, len);
+    }
     f->body[len] = 0;
     f->len = len;
     f->body_ptr = body;
@@ -74,7 +83,7 @@ static int fake_stream(rw_request *r, int status, const rw_header *h, size_t nh,
                        rw_stream_fn produce, void *ud, void (*on_close)(void *))
 {
     (void)produce;
-    int rc = fake_respond(r, status, h, nh, NULL, 0, NULL, NULL);
+    int rc = fake_respond(r, status, h, nh, NULL, 0, NULL, NULL, NULL);
     fake_resp *f = r->proto;
     f->stream = true;
     f->stream_clen = clen;

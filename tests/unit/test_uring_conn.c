@@ -667,7 +667,7 @@ static int setup(void)
     rw_router_add(&srv.router, "GET", "/big", RW_ROUTE_EXACT, h_big, NULL);
     rw_router_add(&srv.router, "GET", "/mid", RW_ROUTE_EXACT, h_mid, NULL);
     rw_router_add(&srv.router, "POST", "/echo", RW_ROUTE_EXACT, h_echo, NULL);
-    if (rw_worker_init(&wk, 0, &srv) != 0)
+    if (rw_server_worker_init(&srv, &wk, 0) != 0)
         return -1;
     rw_clock_update(&wk.clock);
     int ret = rw_uring_setup(&wk, &u);
