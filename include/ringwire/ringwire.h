@@ -73,6 +73,7 @@ typedef struct rw_config {
     size_t max_header_bytes;  /* 431 beyond (whole request head) */
     unsigned max_headers;     /* 431 beyond */
     size_t max_body;          /* 413 beyond */
+    size_t max_buffered_total; /* request data buffered, all connections; 0 = unlimited */
     unsigned max_pipeline;    /* parsed-but-unanswered requests per connection */
     const char *root;         /* static file root, NULL = none */
     int log_level;            /* 0 error, 1 warn, 2 info, 3 debug */

@@ -195,6 +195,15 @@ size_t rw_metrics_render(const rw_metrics_snapshot *m, char *buf, size_t cap)
     sample(&w, "ringwire_threads", NULL, NULL, (uint64_t)m->nthreads);
     family(&w, "ringwire_connections_open", "gauge", "Connections currently open.");
     sample(&w, "ringwire_connections_open", NULL, NULL, m->conns_open);
+    family(&w, "ringwire_buffered_request_bytes", "gauge",
+           "Request data buffered in userspace now (bodies, partial frames and messages).");
+    sample(&w, "ringwire_buffered_request_bytes", NULL, NULL, m->buffered);
+    family(&w, "ringwire_buffered_request_limit_bytes", "gauge",
+           "--max-buffered-total (0 = unlimited).");
+    sample(&w, "ringwire_buffered_request_limit_bytes", NULL, NULL, m->buffered_limit);
+    family(&w, "ringwire_buffered_request_refused_total", "counter",
+           "Buffering refused because --max-buffered-total was reached.");
+    sample(&w, "ringwire_buffered_request_refused_total", NULL, NULL, m->buffered_refused);
     for (size_t i = 0; i < NELEM(gauges); i++) {
         family(&w, gauges[i].name, "gauge", gauges[i].help);
         sample(&w, gauges[i].name, NULL, NULL, field(&sum, gauges[i].off));
@@ -252,6 +261,10 @@ static rw_stats *snapshot(rw_server *s, rw_metrics_snapshot *m)
                                 .nthreads = n,
                                 .conns_open = atomic_load_explicit(&s->conns,
                                                                    memory_order_relaxed),
+                                .buffered = rw_budget_held(&s->buffered),
+                                .buffered_limit = s->buffered.limit,
+                                .buffered_refused = atomic_load_explicit(
+                                    &s->buffered.refused, memory_order_relaxed),
                                 .version = RINGWIRE_VERSION,
                                 .backend = backend_name(s->cfg.backend) };
     return copy;

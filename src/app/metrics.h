@@ -21,6 +21,7 @@ typedef struct rw_metrics_snapshot {
     uint64_t conns_open;
     const char *version;     /* label values: escaped on output */
     const char *backend;
+    uint64_t buffered, buffered_limit, buffered_refused; /* --max-buffered-total */
 } rw_metrics_snapshot;
 
 /* Upper bound of the rendered size for this snapshot. */

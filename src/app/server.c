@@ -42,6 +42,7 @@ rw_server *rw_server_new(const rw_config *cfg)
     atomic_init(&s->conns, 0);
     atomic_init(&s->stop_requested, 0);
     s->access_log_fd = -1;
+    rw_budget_init(&s->buffered, s->cfg.max_buffered_total);
     return s;
 fail:
     free((char *)s->cfg.root);

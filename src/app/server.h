@@ -20,6 +20,7 @@ struct rw_server {
     int access_log_fd;          /* -1 when off */
     struct rw_channel *channels; /* app/channel.c; freed with the server */
     struct rw_tls_server *tls;  /* NULL unless TLS is on (conn/tls_layer.c) */
+    rw_budget buffered;         /* --max-buffered-total, shared by every worker */
 };
 
 /* Frees every channel still attached to the server (app/channel.c). */

@@ -69,6 +69,7 @@ int rw_server_worker_init(rw_server *s, rw_worker *w, int id)
     };
     w->stop = &s->stop_requested;
     w->tls = s->tls;
+    w->buffered = &s->buffered;
     w->engine_default = &rw_h1_engine;
     if (rw_worker_add_engine(w, RW_VIA_ALPN, "h2", &rw_h2_engine) < 0 ||
         rw_worker_add_engine(w, RW_VIA_UPGRADE, "h2c", &rw_h2_engine) < 0) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/budget.h"
 #include "core/clock.h"
 #include "core/dlist.h"
 #include "core/pool.h"
@@ -52,6 +53,7 @@ typedef struct rw_worker {
     rw_worker_hooks hooks;
     const atomic_int *stop;        /* the server's stop request (any thread sets it) */
     struct rw_tls_server *tls;     /* NULL unless TLS is on (conn/tls_layer.c) */
+    rw_budget *buffered;           /* process-wide buffered request data; NULL = unbounded */
     const struct rw_engine *engine_default; /* what every connection starts on */
     struct {
         const char *token;         /* "h2" (ALPN), "h2c" (Upgrade) */
@@ -103,6 +105,19 @@ int rw_worker_add_engine(rw_worker *w, rw_engine_via via, const char *token,
 /* The engine registered for (via, token), or NULL. */
 const struct rw_engine *rw_worker_engine(const rw_worker *w, rw_engine_via via, const char *token,
                                          size_t len);
+
+/* Buffered request data (bodies, partial frames and messages) is taken
+ * from the process budget before it is held and given back when freed.
+ * false: over --max-buffered-total, refuse the protocol's way. */
+static inline bool rw_worker_buffer_take(rw_worker *w, uint64_t n)
+{
+    return !w->buffered || rw_budget_take(w->buffered, n);
+}
+static inline void rw_worker_buffer_give(rw_worker *w, uint64_t n)
+{
+    if (w->buffered)
+        rw_budget_give(w->buffered, n);
+}
 
 /* Pops the next connection that needs the backend's attention, or NULL. */
 rw_conn *rw_worker_next_flush(rw_worker *w);

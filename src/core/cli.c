@@ -64,6 +64,7 @@ typedef struct cli_opt {
 #define RW_CLI_MAX_HEAD_BYTES (16u << 20)
 #define RW_CLI_MAX_HEADERS 1000u
 #define RW_CLI_MAX_BODY ((uint64_t)1 << 40)
+#define RW_CLI_MAX_BUFFERED ((uint64_t)1 << 44)
 #define RW_CLI_MAX_PIPELINE 1024u
 #define RW_CLI_MIN_WS_LIMIT 125u             /* a control frame must fit */
 #define RW_CLI_MAX_WS_LIMIT ((uint64_t)1 << 32)
@@ -110,6 +111,9 @@ static const cli_opt opts[] = {
       "header fields per request (431 beyond)", NULL },
     { "max-body", "BYTES", K_BYTES, FIELD(max_body), 0, RW_CLI_MAX_BODY, false,
       "request body limit (413 beyond)", NULL },
+    { "max-buffered-total", "BYTES", K_BYTES, FIELD(max_buffered_total), 0, RW_CLI_MAX_BUFFERED,
+      false, "request data buffered across all connections, 0 = unlimited (docs/hardening.md)",
+      NULL },
     { "max-pipeline", "N", K_COUNT, FIELD(max_pipeline), 1, RW_CLI_MAX_PIPELINE, false,
       "parsed-but-unanswered requests per connection", NULL },
     { "root", "DIR", K_DIR, FIELD(root), 0, 0, false,
@@ -510,6 +514,15 @@ static int check_relations(const rw_config *cfg, FILE *err)
         ERR("--ws-max-queue %s cannot hold one --ws-max-message %s message: it needs at least "
             "%" PRIu64 " bytes (the message plus a %d-byte frame header)",
             q, m, need, RW_WS_MAX_HEADER_LEN);
+    }
+    /* One largest body or message must fit, or it could never be accepted. */
+    uint64_t biggest = cfg->max_body > cfg->ws_max_message ? cfg->max_body : cfg->ws_max_message;
+    if (cfg->max_buffered_total && cfg->max_buffered_total < biggest) {
+        char t[32], b[32];
+        fmt_bytes(cfg->max_buffered_total, t, sizeof t);
+        fmt_bytes(biggest, b, sizeof b);
+        ERR("--max-buffered-total %s is smaller than one --max-body or --ws-max-message (%s)", t,
+            b);
     }
     return RW_CLI_OK;
 }

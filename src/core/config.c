@@ -30,6 +30,9 @@ void rw_config_defaults(rw_config *cfg)
     cfg->max_header_bytes = 16384;
     cfg->max_headers = 100;
     cfg->max_body = (size_t)1 << 20;
+    /* 16 max-size WebSocket messages or 256 max-size bodies at once; beyond
+     * that new buffering is refused, whatever the connection count. */
+    cfg->max_buffered_total = (size_t)256 << 20;
     cfg->max_pipeline = 64;
     cfg->root = NULL;
     cfg->log_level = RW_LOG_INFO;

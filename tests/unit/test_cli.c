@@ -85,6 +85,12 @@ static int c_hdrbytes(const rw_config *c) { return c->max_header_bytes == 65536;
 static int c_maxhdrs(const rw_config *c) { return c->max_headers == 7; }
 static int c_body_g(const rw_config *c) { return c->max_body == ((size_t)2 << 30); }
 static int c_body0(const rw_config *c) { return c->max_body == 0; }
+static int c_buffered_4g(const rw_config *c)
+{
+    return c->max_body == ((size_t)2 << 30) && c->max_buffered_total == ((size_t)4 << 30);
+}
+static int c_buffered0(const rw_config *c) { return c->max_buffered_total == 0; }
+static int c_buffered_16m(const rw_config *c) { return c->max_buffered_total == (16u << 20); }
 static int c_pipe(const rw_config *c) { return c->max_pipeline == 1; }
 static int c_root(const rw_config *c) { return c->root && strcmp(c->root, "/tmp") == 0; }
 static int c_debug(const rw_config *c) { return c->log_level == RW_LOG_DEBUG; }
@@ -181,7 +187,10 @@ static const ok_case ok_cases[] = {
     { { "--max-request-line", "4k" }, "request line", c_reqline },
     { { "--max-header-bytes=64K" }, "header bytes", c_hdrbytes },
     { { "--max-headers", "7" }, "max headers", c_maxhdrs },
-    { { "--max-body", "2g" }, "max body g", c_body_g },
+    { { "--max-body", "2g", "--max-buffered-total=0" }, "max body g", c_body_g },
+    { { "--max-body", "2g", "--max-buffered-total", "4g" }, "buffered 4g", c_buffered_4g },
+    { { "--max-buffered-total=0", "--max-body=2g" }, "buffered unlimited", c_buffered0 },
+    { { "--max-buffered-total=16m" }, "buffered = largest message", c_buffered_16m },
     { { "--max-body=0" }, "max body 0", c_body0 },
     { { "--max-pipeline", "1" }, "pipeline", c_pipe },
     { { "--root", "/tmp" }, "root dir", c_root },
@@ -270,6 +279,11 @@ static const bad_case bad_cases[] = {
     { { "--max-header-bytes=1g" }, "--max-header-bytes" },
     { { "--max-headers=0" }, "--max-headers" },
     { { "--max-body=2t" }, "--max-body" },
+    { { "--max-body=2g" },
+      "--max-buffered-total 256m is smaller than one --max-body or --ws-max-message (2g)" },
+    { { "--max-buffered-total=16m", "--ws-max-message=17m", "--ws-max-queue=64m" },
+      "--max-buffered-total 16m is smaller than one --max-body or --ws-max-message (17m)" },
+    { { "--max-buffered-total=-1" }, "--max-buffered-total" },
     { { "--max-body=2048g" }, "--max-body" },
     { { "--max-pipeline=0" }, "--max-pipeline" },
     { { "--root", "/nonexistent/ringwire" }, "--root: \"/nonexistent/ringwire\"" },

@@ -28,7 +28,7 @@ static void test_render(void)
     t[0].loop_iterations = 7;
     t[2].loop_iterations = 18446744073709551615ull;
     t[1].enobufs = 3;
-    rw_metrics_snapshot m = { t, 3, 42, "1.2\"x", "a\\b\nc" };
+    rw_metrics_snapshot m = { t, 3, 42, "1.2\"x", "a\\b\nc", 5, 7, 1 };
     size_t cap = rw_metrics_bound(&m);
     char *buf = malloc(cap);
     size_t len = rw_metrics_render(&m, buf, cap);
@@ -37,6 +37,9 @@ static void test_render(void)
     CHECK(find_line(buf, "ringwire_build_info{version=\"1.2\\\"x\",backend=\"a\\\\b\\nc\"} 1"),
           "escaped build_info in:\n%s", buf);
     CHECK(find_line(buf, "ringwire_connections_open 42"), "open");
+    CHECK(find_line(buf, "ringwire_buffered_request_bytes 5"), "buffered gauge");
+    CHECK(find_line(buf, "ringwire_buffered_request_limit_bytes 7"), "buffered limit");
+    CHECK(find_line(buf, "ringwire_buffered_request_refused_total 1"), "buffered refused");
     CHECK(find_line(buf, "ringwire_requests_total{proto=\"http1\"} 12"), "http1 = 16 - 4");
     CHECK(find_line(buf, "ringwire_requests_total{proto=\"h2\"} 4"), "h2");
     CHECK(find_line(buf, "ringwire_responses_total{class=\"2xx\"} 9"), "2xx");
@@ -65,7 +68,8 @@ static void test_bound_scales(void)
     for (int i = 0; i < N; i++) {
         t[i].loop_iterations = t[i].completions = t[i].submits = UINT64_MAX;
     }
-    rw_metrics_snapshot m = { t, N, UINT64_MAX, "0.1.0", "uring" };
+    rw_metrics_snapshot m = { t, N, UINT64_MAX, "0.1.0", "uring", UINT64_MAX, UINT64_MAX,
+                              UINT64_MAX };
     size_t cap = rw_metrics_bound(&m);
     char *buf = malloc(cap);
     CHECK(rw_metrics_render(&m, buf, cap) > 0, "1024 threads with maximal values fit the bound");
