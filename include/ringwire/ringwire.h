@@ -68,6 +68,12 @@ typedef struct rw_config {
     unsigned max_conns;       /* per process; over it new connections are refused */
     unsigned keepalive_timeout_ms;
     unsigned header_timeout_ms;
+    /* A request body (or a WebSocket frame) that started must arrive within
+     * body_timeout_ms, extended by 1 s for every body_min_rate bytes received
+     * (Apache mod_reqtimeout's body=...,MinRate=...): a trickle cannot hold
+     * its buffer forever. HTTP/1 answers 408 and closes. */
+    unsigned body_timeout_ms;
+    unsigned body_min_rate;   /* bytes per second; 0 = no extension */
     unsigned shutdown_timeout_ms; /* graceful drain bound */
     size_t max_request_line;  /* 414 beyond */
     size_t max_header_bytes;  /* 431 beyond (whole request head) */

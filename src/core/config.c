@@ -25,6 +25,8 @@ void rw_config_defaults(rw_config *cfg)
     cfg->max_conns = 16384;
     cfg->keepalive_timeout_ms = 60000;
     cfg->header_timeout_ms = 10000;
+    cfg->body_timeout_ms = 10000;
+    cfg->body_min_rate = 1024;
     cfg->shutdown_timeout_ms = 10000;
     cfg->max_request_line = 8192;
     cfg->max_header_bytes = 16384;

@@ -78,6 +78,10 @@ static int c_maxconns(const rw_config *c) { return c->max_conns == 2; }
 static int c_maxconns0(const rw_config *c) { return c->max_conns == 0; }
 static int c_ka_half(const rw_config *c) { return c->keepalive_timeout_ms == 500; }
 static int c_hdr_round(const rw_config *c) { return c->header_timeout_ms == 1235; }
+static int c_body_timeout(const rw_config *c)
+{
+    return c->body_timeout_ms == 2500 && c->body_min_rate == 4096;
+}
 static int c_shut0(const rw_config *c) { return c->shutdown_timeout_ms == 0; }
 static int c_shut_frac(const rw_config *c) { return c->shutdown_timeout_ms == 2250; }
 static int c_reqline(const rw_config *c) { return c->max_request_line == 4096; }
@@ -183,6 +187,7 @@ static const ok_case ok_cases[] = {
     { { "--keepalive-timeout", "0.5" }, "keepalive decimal", c_ka_half },
     { { "--header-timeout=1.2345" }, "header timeout rounds to ms", c_hdr_round },
     { { "--shutdown-timeout", "0" }, "shutdown 0", c_shut0 },
+    { { "--body-timeout=2.5", "--body-min-rate", "4k" }, "body timeout", c_body_timeout },
     { { "--shutdown-timeout=2.25" }, "shutdown decimal", c_shut_frac },
     { { "--max-request-line", "4k" }, "request line", c_reqline },
     { { "--max-header-bytes=64K" }, "header bytes", c_hdrbytes },
@@ -273,6 +278,7 @@ static const bad_case bad_cases[] = {
     { { "--keepalive-timeout=1e3" }, "--keepalive-timeout" },
     { { "--keepalive-timeout=1.2.3" }, "--keepalive-timeout" },
     { { "--header-timeout=abc" }, "--header-timeout" },
+    { { "--body-timeout=0" }, "--body-timeout" },
     { { "--shutdown-timeout=100000" }, "--shutdown-timeout" },
     { { "--shutdown-timeout=-1" }, "--shutdown-timeout" },
     { { "--max-request-line=10" }, "--max-request-line" },
